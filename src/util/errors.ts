@@ -22,7 +22,10 @@ export type StorageErrorCode =
   | "closed"
   | "io"
   | "invalid_argument"
-  | "offset_out_of_range";
+  | "offset_out_of_range"
+  | "record_too_large"
+  | "truncated"
+  | "failed";
 
 /** A failure to reach or talk to a peer. */
 export class TransportError extends Error {

@@ -1,0 +1,21 @@
+/**
+ * The storage engine: partition logs made of segments of RecordBatch v2 bytes, with sparse
+ * offset and time indexes, crash recovery, retention and a durability policy.
+ * @module
+ */
+export { DEFAULT_MAX_OPEN_FILES, FilePool } from "./file_pool.ts";
+export {
+  DEFAULT_LOG_CONFIG,
+  type FsyncPolicy,
+  type LogConfig,
+  resolveLogConfig,
+} from "./log_config.ts";
+export {
+  type AppendOptions,
+  type AppendResult,
+  type OpenLogOptions,
+  PartitionLog,
+  type ReadOptions,
+  type ReadResult,
+} from "./partition_log.ts";
+export type { TimestampHit } from "./segment.ts";
