@@ -1,0 +1,64 @@
+/**
+ * Pyralog's Kafka wire codec: every API Pyralog speaks is described once as schema data
+ * transcribed from Kafka's message definitions (`apis/`), and one interpreter encodes and
+ * decodes all of them, non-flexible and flexible (KIP-482) alike. It does no I/O; the
+ * broker's connection loop reads size-prefixed frames and hands them here.
+ *
+ * Decoders are bounded by the frame and throw only `FrameDecodeError`; record batches stay
+ * raw bytes (views into the frame).
+ *
+ * @example
+ * ```ts
+ * import { decodeRequestFrame, encodeRequest } from "./mod.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const frame = encodeRequest("Metadata", 1, { correlationId: 7, clientId: "doc" }, {
+ *   topics: [{ name: "orders" }],
+ * });
+ * const req = decodeRequestFrame(frame.subarray(4)); // strip the int32 size prefix
+ * if (req.type !== "request" || req.api !== "Metadata") throw new Error("unexpected");
+ * equal(req.header.correlationId, 7);
+ * equal(req.body.topics?.[0]?.name, "orders");
+ * ```
+ * @module
+ */
+export {
+  API_NAMES,
+  API_REGISTRY,
+  apiKeyOf,
+  type ApiName,
+  apiNameOf,
+  type RequestInput,
+  type RequestOf,
+  type ResponseInput,
+  type ResponseOf,
+} from "./api_registry.ts";
+export {
+  type ApiVersionRange,
+  type DecodedRequest,
+  type DecodedResponse,
+  decodeRequestFrame,
+  decodeResponseFrame,
+  encodeApiVersionsFallback,
+  encodeRequest,
+  encodeResponse,
+  FRAME_SIZE_PREFIX_BYTES,
+  isVersionSupported,
+  type RequestFrame,
+  type RequestHeaderInput,
+  UNSUPPORTED_VERSION,
+  type UnsupportedRequest,
+} from "./frame_codec.ts";
+export { type RequestHeader, responseHeaderVersion } from "./request_header.ts";
+export { SUPPORTED_VERSIONS, type SupportedVersion } from "./supported_versions.ts";
+export { ByteReader } from "./byte_reader.ts";
+export { ByteWriter } from "./byte_writer.ts";
+export { messageCodec, type Struct, type VersionCodec } from "./message_codec.ts";
+export type {
+  ApiSpec,
+  FieldSpec,
+  MessageInput,
+  MessageSpec,
+  MessageValue,
+  PrimitiveType,
+} from "./message_spec.ts";
