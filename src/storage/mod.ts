@@ -19,3 +19,26 @@ export {
   type ReadResult,
 } from "./partition_log.ts";
 export type { TimestampHit } from "./segment.ts";
+export {
+  type Data,
+  EmbeddedLog,
+  type EmbeddedLogOptions,
+  type ProducerRecord,
+  type ReadRecordsOptions,
+  type RecordPosition,
+  type StoredRecord,
+} from "./embedded_log.ts";
+export {
+  PARTITIONS_MAX,
+  TopicError,
+  type TopicInfo,
+  TopicStore,
+  type TopicStoreOptions,
+  validateTopicName,
+} from "./topic_store.ts";
+export {
+  InvalidConfigError,
+  logConfigFor,
+  TOPIC_CONFIG_DEFAULTS,
+  validateTopicConfigs,
+} from "./topic_config.ts";

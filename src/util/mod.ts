@@ -25,4 +25,5 @@ export {
   term,
 } from "./types.ts";
 export { createPrng, type Prng } from "./prng.ts";
+export { murmur2, partitionForKey } from "./murmur2.ts";
 export { type Clock, ManualClock, systemClock } from "./clock.ts";

@@ -1,0 +1,158 @@
+/**
+ * The settings of `pyralog serve`, from (lowest to highest precedence) defaults, a JSON config
+ * file (`--config`), `PYRALOG_<NAME>` environment variables and command-line flags, as
+ * DESIGN.md's interface contract lists them. Pure: the caller passes argv and env in.
+ */
+import { parseArgs } from "node:util";
+import type { FsyncPolicy } from "../storage/mod.ts";
+
+/** Resolved settings of one node. */
+export interface ServeConfig {
+  dataDir: string;
+  nodeId: number;
+  kafkaListen: HostPort;
+  httpListen: HostPort;
+  rpcListen: HostPort;
+  advertise: string | null;
+  peers: string | null;
+  fsync: FsyncPolicy;
+  writeCaching: boolean;
+  logLevel: LogLevel;
+}
+
+/** A listen address. */
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** How much the node logs. */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+const FLAGS = {
+  "data-dir": { type: "string" },
+  "node-id": { type: "string" },
+  "kafka-listen": { type: "string" },
+  "http-listen": { type: "string" },
+  "rpc-listen": { type: "string" },
+  "advertise": { type: "string" },
+  "peers": { type: "string" },
+  "fsync": { type: "string" },
+  "write-caching": { type: "boolean" },
+  "log-level": { type: "string" },
+  "config": { type: "string" },
+  "help": { type: "boolean", short: "h" },
+} as const;
+
+/** The usage text of `serve`. */
+export const SERVE_USAGE = `Usage: pyralog serve [flags]
+
+  --data-dir DIR            where data lives (default ./data)
+  --node-id N               this node's id (default 0)
+  --kafka-listen HOST:PORT  Kafka protocol listener (default 127.0.0.1:9092)
+  --http-listen HOST:PORT   HTTP listener (default 127.0.0.1:8080)
+  --rpc-listen HOST:PORT    cluster RPC listener (default 127.0.0.1:9093)
+  --advertise HOST          host clients should connect to
+  --peers ID@HOST:PORT,...  initial cluster (absent: single node)
+  --fsync always|interval|never   durability of appends (default always)
+  --write-caching           acknowledge before fsync (replication quorum holds it)
+  --log-level debug|info|warn|error (default info)
+  --config FILE             JSON file with any of the above (keys as flag names)
+
+Every flag can also be set as PYRALOG_<NAME>, e.g. PYRALOG_DATA_DIR=/var/lib/pyralog.`;
+
+/** A flag or value that cannot be used; the message says which and why. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/**
+ * Resolves serve settings.
+ * @throws {ConfigError} for an unknown flag or an invalid value.
+ */
+export function resolveServeConfig(
+  argv: string[],
+  env: Record<string, string | undefined>,
+  readFile: (path: string) => string,
+): ServeConfig | "help" {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: FLAGS, strict: true, allowPositionals: false });
+  } catch (err) {
+    throw new ConfigError(`Cannot parse flags: ${(err as Error).message}`);
+  }
+  if (parsed.values.help) return "help";
+  const fromFile: Record<string, unknown> = {};
+  const configPath = parsed.values.config ?? env.PYRALOG_CONFIG;
+  if (configPath) {
+    let text: string;
+    try {
+      text = readFile(configPath);
+    } catch (err) {
+      throw new ConfigError(`Cannot read config file "${configPath}": ${(err as Error).message}`);
+    }
+    try {
+      Object.assign(fromFile, JSON.parse(text));
+    } catch (err) {
+      throw new ConfigError(`Cannot parse config file "${configPath}": ${(err as Error).message}`);
+    }
+    for (const k of Object.keys(fromFile)) {
+      if (!(k in FLAGS) || k === "config" || k === "help") {
+        throw new ConfigError(`Unknown key "${k}" in config file "${configPath}"`);
+      }
+    }
+  }
+  const pick = (name: keyof typeof FLAGS): string | boolean | undefined => {
+    const flag = (parsed.values as Record<string, string | boolean | undefined>)[name];
+    if (flag !== undefined) return flag;
+    const e = env[`PYRALOG_${name.toUpperCase().replaceAll("-", "_")}`];
+    if (e !== undefined) return e;
+    const f = fromFile[name];
+    return typeof f === "number" ? String(f) : (f as string | boolean | undefined);
+  };
+  const str = (name: keyof typeof FLAGS, dflt: string): string => {
+    const v = pick(name);
+    return v === undefined || typeof v === "boolean" ? dflt : v;
+  };
+  const nodeIdText = str("node-id", "0");
+  const nodeId = Number(nodeIdText);
+  if (!/^\d+$/.test(nodeIdText) || !Number.isSafeInteger(nodeId) || nodeId > 0x7fffffff) {
+    throw new ConfigError(`Invalid --node-id "${nodeIdText}": must be a non-negative integer`);
+  }
+  const fsync = str("fsync", "always");
+  if (fsync !== "always" && fsync !== "interval" && fsync !== "never") {
+    throw new ConfigError(`Invalid --fsync "${fsync}": must be always, interval or never`);
+  }
+  const logLevel = str("log-level", "info");
+  if (!["debug", "info", "warn", "error"].includes(logLevel)) {
+    throw new ConfigError(`Invalid --log-level "${logLevel}": must be debug, info, warn or error`);
+  }
+  const wc = pick("write-caching");
+  const advertise = pick("advertise"), peers = pick("peers");
+  return {
+    dataDir: str("data-dir", "./data"),
+    nodeId,
+    kafkaListen: parseHostPort("kafka-listen", str("kafka-listen", "127.0.0.1:9092")),
+    httpListen: parseHostPort("http-listen", str("http-listen", "127.0.0.1:8080")),
+    rpcListen: parseHostPort("rpc-listen", str("rpc-listen", "127.0.0.1:9093")),
+    advertise: typeof advertise === "string" ? advertise : null,
+    peers: typeof peers === "string" ? peers : null,
+    fsync,
+    writeCaching: wc === true || wc === "true" || wc === "1",
+    logLevel: logLevel as LogLevel,
+  };
+}
+
+/**
+ * Parses "HOST:PORT" (IPv6 as "[::1]:PORT"); port 0 asks the OS for a free port.
+ * @throws {ConfigError} when malformed.
+ */
+export function parseHostPort(flag: string, text: string): HostPort {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:\s]+):(\d{1,5})$/.exec(text);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port > 65535) {
+    throw new ConfigError(`Invalid --${flag} "${text}": expected HOST:PORT`);
+  }
+  const host = (m[1] as string).replace(/^\[|\]$/g, "");
+  return { host, port };
+}
