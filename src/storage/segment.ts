@@ -512,8 +512,10 @@ export class Segment {
         expected = h.baseOffset + h.lastOffsetDelta + 1;
         p += size;
       }
-      if (problem !== null || p === 0) break;
+      // Batches consumed before a problem are valid: they count towards the kept prefix,
+      // exactly as they count towards `expected`.
       pos += p;
+      if (problem !== null || p === 0) break;
     }
     return { validBytes: pos, nextOffset: expected, maxTimestamp: this.#maxTimestamp, problem };
   }
