@@ -17,6 +17,7 @@
  */
 import { FrameDecodeError } from "../util/mod.ts";
 import { BoundedOutput } from "./_bounded_output.ts";
+import { copyBytes, copyMatch } from "./_copy_bytes.ts";
 import { xxhash32 } from "./xxhash32.ts";
 
 const FRAME_MAGIC = 0x184d2204;
@@ -191,7 +192,7 @@ export function lz4DecompressBlock(
     if (litLen === RUN_MASK) litLen += readLength(src, c, end);
     if (litLen > end - c.pos) throw fail(`literal run of ${litLen} bytes overruns the block`);
     out.reserve(litLen);
-    out.buf.set(src.subarray(c.pos, c.pos + litLen), out.length);
+    copyBytes(src, c.pos, out.buf, out.length, litLen);
     out.length += litLen;
     c.pos += litLen;
     if (c.pos === end) return; // the last sequence has literals only
@@ -205,18 +206,8 @@ export function lz4DecompressBlock(
     if (matchLen === RUN_MASK) matchLen += readLength(src, c, end);
     matchLen += MIN_MATCH;
     out.reserve(matchLen);
-    const buf = out.buf;
-    let from = out.length - offset;
-    if (offset >= matchLen) {
-      buf.copyWithin(out.length, from, from + matchLen);
-      out.length += matchLen;
-    } else {
-      // Overlapping copy repeats the last `offset` bytes: copy forward byte by byte.
-      let to = out.length;
-      const stop = to + matchLen;
-      while (to < stop) buf[to++] = buf[from++] as number;
-      out.length = stop;
-    }
+    copyMatch(out.buf, out.length, offset, matchLen);
+    out.length += matchLen;
   }
 }
 

@@ -17,6 +17,7 @@
  * checked before use; malformed input throws `FrameDecodeError` only.
  */
 import { FrameDecodeError } from "../util/mod.ts";
+import { copyBytes, copyMatch } from "./_copy_bytes.ts";
 
 /** xerial SnappyOutputStream header: magic, version 1, minimum compatible version 1. */
 const XERIAL_MAGIC = [0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00];
@@ -215,7 +216,7 @@ function decompressElements(
           pos += bytes;
         }
         if (len > end - pos || len > outEnd - op) throw fail("literal overruns input or output");
-        out.set(src.subarray(pos, pos + len), op);
+        copyBytes(src, pos, out, op, len);
         pos += len;
         op += len;
         continue;
@@ -239,14 +240,8 @@ function decompressElements(
     }
     if (offset === 0 || offset > op - outStart) throw fail(`copy offset ${offset} out of range`);
     if (len > outEnd - op) throw fail("copy overruns the declared length");
-    let from = op - offset;
-    if (offset >= len) {
-      out.copyWithin(op, from, from + len);
-      op += len;
-    } else {
-      const stop = op + len;
-      while (op < stop) out[op++] = out[from++] as number;
-    }
+    copyMatch(out, op, offset, len);
+    op += len;
   }
   if (op !== outEnd) {
     throw fail(`decoded ${op - outStart} bytes, preamble said ${outEnd - outStart}`);
