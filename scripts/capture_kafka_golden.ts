@@ -1,0 +1,155 @@
+/**
+ * Captures golden Kafka request frames from real clients for the codec tests
+ * (tests/fixtures/kafka/). It listens on 127.0.0.1 port 0, lets a client connect, saves
+ * the first frame it sends (always ApiVersions), answers it with Pyralog's own encoder and
+ * SUPPORTED_VERSIONS, and saves the next frame (Metadata) too; that the client goes on
+ * after our answer is itself a check of the ApiVersions response encoding.
+ *
+ * Clients: kcat (librdkafka, `apt-get install kcat`) and kafkajs 2.2.4 (npm, in-process).
+ * Nothing leaves the loopback interface; each capture stops by itself after a few seconds.
+ *
+ * Usage: deno run --allow-net --allow-run --allow-read --allow-write --allow-env --allow-sys
+ *          scripts/capture_kafka_golden.ts
+ */
+import { Kafka, logLevel } from "kafkajs";
+import {
+  decodeRequestFrame,
+  encodeApiVersionsFallback,
+  encodeResponse,
+  SUPPORTED_VERSIONS,
+} from "../src/kafka/protocol/mod.ts";
+
+const OUT_DIR = new URL("../tests/fixtures/kafka/", import.meta.url);
+const CAPTURE_TIMEOUT_MS = 8000;
+const FRAMES_WANTED = 2;
+const RANGES = SUPPORTED_VERSIONS.map(({ apiKey, minVersion, maxVersion }) => ({
+  apiKey,
+  minVersion,
+  maxVersion,
+}));
+
+/** Reads whole size-prefixed frames from a connection. */
+async function* frames(conn: Deno.Conn): AsyncGenerator<Uint8Array> {
+  let buf = new Uint8Array(0);
+  const chunk = new Uint8Array(64 * 1024);
+  while (true) {
+    while (buf.length >= 4) {
+      const size = new DataView(buf.buffer, buf.byteOffset).getInt32(0);
+      if (buf.length < 4 + size) break;
+      yield buf.slice(0, 4 + size);
+      buf = buf.slice(4 + size);
+    }
+    const n = await conn.read(chunk);
+    if (n === null) return;
+    const next = new Uint8Array(buf.length + n);
+    next.set(buf);
+    next.set(chunk.subarray(0, n), buf.length);
+    buf = next;
+  }
+}
+
+/**
+ * Serves one connection: saves up to FRAMES_WANTED frames, answering ApiVersions with our
+ * ranges, or (mode "fallback") the first one with UNSUPPORTED_VERSION in v0 format so the
+ * client's step-down request is captured.
+ */
+async function capture(
+  listener: Deno.Listener,
+  prefix: string,
+  mode: "supported" | "fallback" = "supported",
+): Promise<string[]> {
+  const saved: string[] = [];
+  const conn = await listener.accept();
+  try {
+    for await (const frame of frames(conn)) {
+      const name = `${prefix}_${saved.length + 1}`;
+      const req = decodeRequestFrame(frame.subarray(4));
+      const label = req.type === "request"
+        ? `${req.api}_v${req.header.apiVersion}`
+        : `unsupported_${req.header.apiKey}_v${req.header.apiVersion}`;
+      const file = `${name}_${label}.bin`;
+      await Deno.writeFile(new URL(file, OUT_DIR), frame);
+      saved.push(file);
+      if (saved.length >= FRAMES_WANTED) break;
+      if (req.type === "request" && req.api === "ApiVersions" && mode === "fallback") {
+        await conn.write(encodeApiVersionsFallback(req.header.correlationId, RANGES));
+        mode = "supported";
+      } else if (req.type === "request" && req.api === "ApiVersions") {
+        await conn.write(
+          encodeResponse("ApiVersions", req.header.apiVersion, req.header.correlationId, {
+            errorCode: 0,
+            apiKeys: RANGES,
+          }),
+        );
+      }
+    }
+  } finally {
+    conn.close();
+  }
+  return saved;
+}
+
+function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Timed out capturing ${what}`)), CAPTURE_TIMEOUT_MS);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+async function captureKcat(mode: "supported" | "fallback"): Promise<string[]> {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  const child = new Deno.Command("kcat", {
+    args: [
+      "-b",
+      `127.0.0.1:${port}`,
+      "-L",
+      "-t",
+      "golden",
+      "-m",
+      "5",
+      "-X",
+      "client.id=pyralog-golden",
+    ],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  try {
+    const prefix = mode === "fallback" ? "kcat_fallback" : "kcat";
+    return await withTimeout(capture(listener, prefix, mode), "kcat");
+  } finally {
+    listener.close();
+    child.kill("SIGTERM");
+    await child.status;
+  }
+}
+
+async function captureKafkajs(): Promise<string[]> {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  const kafka = new Kafka({
+    clientId: "pyralog-golden",
+    brokers: [`127.0.0.1:${port}`],
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0 },
+    connectionTimeout: 2000,
+  });
+  const admin = kafka.admin();
+  // The client fails once we close the connection; that failure is expected and only
+  // logged, the frames are what we came for.
+  const run = admin.connect().then(() => admin.fetchTopicMetadata({ topics: ["golden"] }))
+    .catch((err: unknown) => console.error(`kafkajs stopped as expected: ${String(err)}`));
+  try {
+    return await withTimeout(capture(listener, "kafkajs"), "kafkajs");
+  } finally {
+    listener.close();
+    await run;
+    await admin.disconnect();
+  }
+}
+
+await Deno.mkdir(OUT_DIR, { recursive: true });
+console.log(JSON.stringify({ kcat: await captureKcat("supported") }));
+console.log(JSON.stringify({ kcat: await captureKcat("fallback") }));
+console.log(JSON.stringify({ kafkajs: await captureKafkajs() }));
