@@ -7,7 +7,7 @@
  * payloads such as record batches are copied once, straight into place. It never validates
  * schema rules; `message_codec.ts` does, before calling it.
  */
-import { assert } from "../../util/mod.ts";
+import { AssertionError } from "../../util/mod.ts";
 
 const INITIAL_BYTES = 256;
 const UTF8 = new TextEncoder();
@@ -87,7 +87,7 @@ export class ByteWriter {
 
   /** Unsigned varint (uint32): compact lengths, tagged-field counts, tags and sizes. */
   uvarint(v: number): void {
-    assert(Number.isInteger(v) && v >= 0 && v <= 0xffffffff, `uvarint out of range: ${v}`);
+    if (!(Number.isInteger(v) && v >= 0 && v <= 0xffffffff)) bug(`uvarint out of range: ${v}`);
     this.#ensure(5);
     while (v >= 0x80) {
       this.#buf[this.#pos++] = (v & 0x7f) | 0x80;
@@ -115,7 +115,7 @@ export class ByteWriter {
   /** UUID from 32 hex digits (dashes allowed). */
   uuid(v: string): void {
     const hex = v.length === 32 ? v : v.replaceAll("-", "");
-    assert(/^[0-9a-fA-F]{32}$/.test(hex), `uuid must be 32 hex digits: "${v}"`);
+    if (!(/^[0-9a-fA-F]{32}$/.test(hex))) bug(`uuid must be 32 hex digits: "${v}"`);
     this.#ensure(16);
     for (let i = 0; i < 16; i++) {
       this.#buf[this.#pos++] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
@@ -133,7 +133,7 @@ export class ByteWriter {
   string(v: string | null): void {
     if (v === null) return this.int16(-1);
     const bytes = encodeUtf8(v);
-    assert(bytes.length <= 0x7fff, `string longer than 32767 bytes: ${bytes.length}`);
+    if (!(bytes.length <= 0x7fff)) bug(`string longer than 32767 bytes: ${bytes.length}`);
     this.int16(bytes.length);
     this.raw(bytes);
   }
@@ -162,7 +162,7 @@ export class ByteWriter {
 
   /** Overwrites an int32 already written at `at` (frame size prefixes). */
   patchInt32(at: number, v: number): void {
-    assert(at >= 0 && at + 4 <= this.#pos, `patch outside written bytes: ${at}`);
+    if (!(at >= 0 && at + 4 <= this.#pos)) bug(`patch outside written bytes: ${at}`);
     this.#view.setInt32(at, v);
   }
 
@@ -184,4 +184,13 @@ function encodeUtf8(s: string): Uint8Array {
     return out;
   }
   return UTF8.encode(s);
+}
+
+/**
+ * Fails like `assert`, but lets hot paths build the message only when the check fails
+ * (an eager template string per field costs more than the field itself).
+ * @throws {AssertionError} always.
+ */
+function bug(message: string): never {
+  throw new AssertionError(`Assertion failed: ${message}`);
 }

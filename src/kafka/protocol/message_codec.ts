@@ -16,7 +16,7 @@
  *
  * Decoding errors are `FrameDecodeError` only (from `ByteReader`); this file adds no I/O.
  */
-import { assert, FrameDecodeError } from "../../util/mod.ts";
+import { assert, AssertionError, FrameDecodeError } from "../../util/mod.ts";
 import { ByteReader } from "./byte_reader.ts";
 import { ByteWriter } from "./byte_writer.ts";
 import {
@@ -123,7 +123,7 @@ function compileStruct(
     return o;
   };
   const encode = (w: ByteWriter, v: unknown): void => {
-    assert(typeof v === "object" && v !== null, `${structName}: struct value expected`);
+    if (!(typeof v === "object" && v !== null)) bug(`${structName}: struct value expected`);
     const o = v as Struct;
     for (const f of fields) {
       if (f.placement !== "wire") continue;
@@ -212,12 +212,12 @@ function arrayCodec(
     },
     encode: (w, v) => {
       if (v === null) {
-        assert(nullable, `${where}: null in a version where it is not nullable`);
+        if (!nullable) bug(`${where}: null in a version where it is not nullable`);
         if (flexible) w.uvarint(0);
         else w.int32(-1);
         return;
       }
-      assert(Array.isArray(v), `${where}: array expected`);
+      if (!(Array.isArray(v))) bug(`${where}: array expected`);
       if (flexible) w.uvarint(v.length + 1);
       else w.int32(v.length);
       for (const x of v) element.encode(w, x);
@@ -264,7 +264,7 @@ function primitiveCodec(
       v === d || (v instanceof Uint8Array && d instanceof Uint8Array && v.length === 0),
   };
   const checkNull = (v: unknown): void => {
-    assert(v !== null || nullable, `${where}: null in a version where it is not nullable`);
+    if (!(v !== null || nullable)) bug(`${where}: null in a version where it is not nullable`);
   };
   switch (type) {
     case "bool":
@@ -350,7 +350,7 @@ function primitiveCodec(
         decode: flexible ? (r) => r.compactBytes(nullable) : (r) => r.bytes(nullable),
         encode: (w, v) => {
           checkNull(v);
-          assert(v === null || v instanceof Uint8Array, `${where}: Uint8Array expected`);
+          if (!(v === null || v instanceof Uint8Array)) bug(`${where}: Uint8Array expected`);
           if (flexible) w.compactBytes(v);
           else w.bytes(v);
         },
@@ -359,17 +359,17 @@ function primitiveCodec(
 }
 
 function num(where: string, v: unknown): number {
-  assert(typeof v === "number", `${where}: number expected, got ${typeof v}`);
+  if (!(typeof v === "number")) bug(`${where}: number expected, got ${typeof v}`);
   return v;
 }
 
 function big(where: string, v: unknown): bigint {
-  assert(typeof v === "bigint", `${where}: bigint expected, got ${typeof v}`);
+  if (!(typeof v === "bigint")) bug(`${where}: bigint expected, got ${typeof v}`);
   return v;
 }
 
 function str(where: string, v: unknown): string {
-  assert(typeof v === "string", `${where}: string expected, got ${typeof v}`);
+  if (!(typeof v === "string")) bug(`${where}: string expected, got ${typeof v}`);
   return v;
 }
 
@@ -407,4 +407,13 @@ function writeTaggedFields(w: ByteWriter, o: Struct, tagged: readonly CompiledFi
     w.uvarint(bytes.length);
     w.raw(bytes);
   }
+}
+
+/**
+ * Fails like `assert`, but lets hot paths build the message only when the check fails
+ * (an eager template string per field costs more than the field itself).
+ * @throws {AssertionError} always.
+ */
+function bug(message: string): never {
+  throw new AssertionError(`Assertion failed: ${message}`);
 }
