@@ -3,6 +3,7 @@ import { createPrng, FrameDecodeError } from "../util/mod.ts";
 import type { CompressionName } from "./batch_header.ts";
 import { compress, compressionId, compressionName, decompress } from "./compression.ts";
 import { lz4Compress, lz4Decompress } from "./lz4.ts";
+import { xxhash32 } from "./xxhash32.ts";
 import { snappyCompress, snappyCompressXerial, snappyDecompress } from "./snappy.ts";
 
 const CODECS: CompressionName[] = ["none", "gzip", "snappy", "lz4", "zstd"];
@@ -75,6 +76,8 @@ Deno.test("snappy rejects preambles that lie about the length", () => {
   const shorter = raw.slice();
   shorter[0] = 99;
   throws(() => snappyDecompress(shorter, MIB), FrameDecodeError);
+  // A preamble claiming more than the following bytes could expand to is refused up front.
+  throws(() => snappyDecompress(new Uint8Array([0x80, 0x80, 0x10, 0, 1]), 64 * MIB), /cannot come/);
   // A preamble claiming 4 GiB is refused before any allocation.
   throws(() => snappyDecompress(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x0f, 0]), MIB), /limit/);
 });
@@ -88,6 +91,12 @@ Deno.test("lz4 frames carry the KIP-57 header checksum and reject corruption", (
   const noEnd = frame.subarray(0, frame.length - 4);
   throws(() => lz4Decompress(noEnd, MIB), /end mark/);
   throws(() => lz4Decompress(new Uint8Array([1, 2, 3]), MIB), FrameDecodeError);
+  // A content size beyond the limit is refused before decoding; one that lies is caught after.
+  const sized = new Uint8Array([0x04, 0x22, 0x4d, 0x18, 0x68, 0x40, 0, 0, 0, 4, 0, 0, 0, 0, 0]);
+  sized[14] = (xxhash32(sized, 0, 4, 14) >>> 8) & 0xff;
+  const frameWithSize = new Uint8Array([...sized, 0, 0, 0, 0]);
+  throws(() => lz4Decompress(frameWithSize, MIB), /exceeds the limit/);
+  throws(() => lz4Decompress(frameWithSize, 64 * MIB), /differs from the 0 bytes/);
 });
 
 Deno.test("decompress wraps codec library errors as FrameDecodeError", () => {

@@ -42,6 +42,8 @@ const BLOCK_MAX_BYTES_BY_ID: Record<number, number> = {
 /** High bit of a block size: the block is stored uncompressed. */
 const BLOCK_UNCOMPRESSED = 0x8000_0000;
 const WRITE_BLOCK_BYTES = 64 * 1024;
+/** Upper bound of LZ4's expansion ratio: a 255 length byte adds at most 255 output bytes. */
+const LZ4_EXPANSION_MAX = 256;
 
 /** Block format constants (lz4_Block_format.md, "End of block conditions"). */
 const MIN_MATCH = 4;
@@ -285,10 +287,12 @@ export function lz4Decompress(src: Uint8Array, outputBytesMax: number): Uint8Arr
   if (d.contentSize !== undefined && d.contentSize > outputBytesMax) {
     throw fail(`content size ${d.contentSize} exceeds the limit of ${outputBytesMax} bytes`);
   }
+  // A declared content size is trusted only as far as the input could expand (LZ4 cannot
+  // exceed ~255:1), so a small frame claiming a huge size cannot force a huge allocation.
   const out = new BoundedOutput(
     "lz4 records",
     outputBytesMax,
-    d.contentSize ?? Math.min(4 * src.length, d.blockMaxBytes),
+    Math.min(d.contentSize ?? 4 * src.length, LZ4_EXPANSION_MAX * src.length + 64),
   );
   const hasBlockChecksum = (d.flg & FLG_BLOCK_CHECKSUM) !== 0;
   const isIndependent = (d.flg & FLG_BLOCK_INDEPENDENT) !== 0;

@@ -10,11 +10,21 @@ import { BATCH_HEADER_BYTES, type CompressionName, writeBatchCrc } from "./batch
 import { decompress } from "./compression.ts";
 import { buildBatch, decodeBatch, iterateBatches, type RecordInput } from "./record_batch.ts";
 
-const SEED = 0x5eed_2026;
-const ITERATIONS_PER_CODEC = 1500;
+/** PYRALOG_FUZZ_SEED / PYRALOG_FUZZ_ITERATIONS replay a reported failure or run longer. */
+const SEED = envNumber("PYRALOG_FUZZ_SEED") ?? 0x5eed_2026;
+const ITERATIONS_PER_CODEC = envNumber("PYRALOG_FUZZ_ITERATIONS") ?? 1500;
 const CODECS: CompressionName[] = ["none", "gzip", "snappy", "lz4", "zstd"];
 /** A small limit so that a corrupted length cannot make the test itself slow. */
 const LIMIT_BYTES = 1024 * 1024;
+
+function envNumber(name: string): number | undefined {
+  // Without --allow-env the defaults apply; asking must not prompt or throw.
+  if (Deno.permissions.querySync({ name: "env", variable: name }).state !== "granted") {
+    return undefined;
+  }
+  const v = Deno.env.get(name);
+  return v === undefined ? undefined : Number(v);
+}
 
 function randomBytes(prng: Prng, n: number): Uint8Array {
   return Uint8Array.from({ length: n }, () => prng.nextU32() & 0xff);

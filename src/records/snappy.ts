@@ -39,6 +39,12 @@ const HASH_LOG = 14;
 const HASH_SHIFT = 32 - HASH_LOG;
 const HASH_MULTIPLIER = 0x1e35a7bd; // the multiplier of snappy's reference hash
 const hashTable = new Int32Array(1 << HASH_LOG);
+/**
+ * Most output one input byte can yield: a 3-byte copy-2 element writes 64 bytes (21.3x).
+ * A preamble promising more than this of the bytes that follow it is a lie, refused before
+ * allocating.
+ */
+const SNAPPY_EXPANSION_MAX = 22;
 
 function fail(detail: string): FrameDecodeError {
   return new FrameDecodeError(`Cannot decompress snappy records: ${detail}`);
@@ -248,6 +254,12 @@ function decompressElements(
   }
 }
 
+function checkExpansion(length: number, inputBytes: number): void {
+  if (length > SNAPPY_EXPANSION_MAX * inputBytes) {
+    throw fail(`length ${length} cannot come from ${inputBytes} compressed bytes`);
+  }
+}
+
 function isXerial(src: Uint8Array): boolean {
   if (src.length < XERIAL_HEADER_BYTES) return false;
   for (let i = 0; i < XERIAL_MAGIC.length; i++) if (src[i] !== XERIAL_MAGIC[i]) return false;
@@ -265,6 +277,7 @@ export function snappyDecompress(src: Uint8Array, outputBytesMax: number): Uint8
     if (length > outputBytesMax) {
       throw fail(`length ${length} exceeds the limit of ${outputBytesMax} bytes`);
     }
+    checkExpansion(length, src.length - pos);
     const out = new Uint8Array(length);
     decompressElements(src, pos, src.length, out, 0, length);
     return out;
@@ -280,6 +293,7 @@ export function snappyDecompress(src: Uint8Array, outputBytesMax: number): Uint8
     p += 4;
     if (size < 0 || size > src.length - p) throw fail(`xerial chunk of ${size} bytes overruns`);
     const pre = readPreamble(src, p, p + size);
+    checkExpansion(pre.length, p + size - pre.pos);
     total += pre.length;
     if (total > outputBytesMax) {
       throw fail(`output exceeds the limit of ${outputBytesMax} bytes`);
