@@ -149,12 +149,15 @@ export class PartitionLog {
     for (let i = 0; i < bases.length; i++) {
       const base = bases[i] as number;
       const next = bases[i + 1];
-      const hasIndex = fs.existsSync(`${dir}/${String(base).padStart(20, "0")}.timeindex`);
-      if (next !== undefined && hasIndex) {
+      if (next !== undefined) {
+        // A segment with a successor is sealed: #roll seals it (data synced, index files
+        // written) before the successor is created. Its index is loaded, or rebuilt by a
+        // verifying scan when missing or stale, and damage is refused as "corrupt" rather
+        // than cut off, which would also discard every later (intact, acknowledged) segment.
         segments.push(Segment.openSealed(dir, base, next, pool, config.indexIntervalBytes, now));
         continue;
       }
-      // The last segment, or one whose sealing never finished: scan and cut a bad tail.
+      // The last segment may end in a torn or corrupt tail (a crash mid-write): cut it off.
       const { segment, truncated } = Segment.recoverActive(
         dir,
         base,
@@ -164,19 +167,6 @@ export class PartitionLog {
       );
       if (truncated) warn(`Recovered log "${dir}": truncated ${truncated}`);
       segments.push(segment);
-      if (next === undefined) break;
-      if (segment.nextOffset !== next) {
-        // A hole before the next segment: everything after it is unreachable; drop it.
-        warn(`Recovered log "${dir}": dropping segments from offset "${next}" after a gap`);
-        for (const later of bases.slice(i + 1)) {
-          const stem = `${dir}/${String(later).padStart(20, "0")}`;
-          for (const ext of [".log", ".index", ".timeindex"]) {
-            fs.rmSync(stem + ext, { force: true });
-          }
-        }
-        break;
-      }
-      segment.seal(config.fsync !== "never");
     }
     if (segments.length === 0) {
       segments.push(
