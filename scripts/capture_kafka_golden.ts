@@ -5,7 +5,8 @@
  * SUPPORTED_VERSIONS, and saves the next frame (Metadata) too; that the client goes on
  * after our answer is itself a check of the ApiVersions response encoding.
  *
- * Clients: kcat (librdkafka, `apt-get install kcat`) and kafkajs 2.2.4 (npm, in-process).
+ * Clients: kcat (librdkafka, `apt-get install kcat`), kafka-python 2.0.2 (`apt-get install
+ * python3-kafka`) and kafkajs 2.2.4 (npm, in-process).
  * Nothing leaves the loopback interface; each capture stops by itself after a few seconds.
  *
  * Usage: deno run --allow-net --allow-run --allow-read --allow-write --allow-env --allow-sys
@@ -120,8 +121,44 @@ async function captureKcat(mode: "supported" | "fallback"): Promise<string[]> {
     return await withTimeout(capture(listener, prefix, mode), "kcat");
   } finally {
     listener.close();
+    await stop(child);
+  }
+}
+
+/** Debian's interpreter: python3-kafka installs into its dist-packages, not a pyenv's. */
+const PYTHON_WITH_DEBIAN_PACKAGES = "/usr/bin/python3";
+
+/** Stops a child we spawned; it may already have exited on its own, which is fine. */
+async function stop(child: Deno.ChildProcess): Promise<void> {
+  try {
     child.kill("SIGTERM");
-    await child.status;
+  } catch (err) {
+    // Deno throws when the process has already exited; nothing is left to stop.
+    if (!(err instanceof TypeError)) throw err;
+  }
+  await child.status;
+}
+
+/** kafka-python 2.0.2 (Debian's python3-kafka) probes with ApiVersions v0 first. */
+async function captureKafkaPython(): Promise<string[]> {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  const code = [
+    "from kafka import KafkaConsumer",
+    `KafkaConsumer(bootstrap_servers="127.0.0.1:${port}", client_id="pyralog-golden",`,
+    "  api_version_auto_timeout_ms=3000, request_timeout_ms=4000)",
+  ].join("\n");
+  const child = new Deno.Command(PYTHON_WITH_DEBIAN_PACKAGES, {
+    args: ["-c", code],
+    stdout: "null",
+    stderr: "null",
+  })
+    .spawn();
+  try {
+    return await withTimeout(capture(listener, "kafka_python"), "kafka-python");
+  } finally {
+    listener.close();
+    await stop(child);
   }
 }
 
@@ -152,4 +189,5 @@ async function captureKafkajs(): Promise<string[]> {
 await Deno.mkdir(OUT_DIR, { recursive: true });
 console.log(JSON.stringify({ kcat: await captureKcat("supported") }));
 console.log(JSON.stringify({ kcat: await captureKcat("fallback") }));
+console.log(JSON.stringify({ kafkaPython: await captureKafkaPython() }));
 console.log(JSON.stringify({ kafkajs: await captureKafkajs() }));

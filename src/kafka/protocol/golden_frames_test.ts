@@ -1,6 +1,7 @@
 /**
  * Golden frames captured from real clients (tests/fixtures/kafka/, see its README): the
- * codec must decode exactly what kcat/librdkafka 2.0.2 and kafkajs 2.2.4 send, and
+ * codec must decode exactly what kcat/librdkafka 2.0.2, kafka-python 2.0.2 and kafkajs 2.2.4
+ * send, and
  * re-encoding the decoded request must give back the client's bytes.
  */
 import { deepStrictEqual, equal } from "node:assert/strict";
@@ -74,5 +75,23 @@ Deno.test("golden: kafkajs 2.2.4 Metadata v6", async () => {
   equal(req.header.apiVersion, 6);
   deepStrictEqual(req.body.topics?.map((t) => t.name), ["golden"]);
   equal(req.body.allowAutoTopicCreation, false);
+  reencodes(bytes, req);
+});
+
+Deno.test("golden: kafka-python 2.0.2 ApiVersions v0 then Metadata v0 (all topics)", async () => {
+  const first = await load("kafka_python_1_ApiVersions_v0.bin");
+  deepStrictEqual(first.req.header, {
+    apiKey: 18,
+    apiVersion: 0,
+    correlationId: 1,
+    clientId: "pyralog-golden",
+  });
+  reencodes(first.bytes, first.req);
+  const { bytes, req } = await load("kafka_python_2_Metadata_v0.bin");
+  if (req.api !== "Metadata") throw new Error(`unexpected ${req.api}`);
+  equal(req.header.apiVersion, 0);
+  deepStrictEqual(req.body.topics, []);
+  // Absent before v4: auto-creation defaults to true, as Kafka's schema says.
+  equal(req.body.allowAutoTopicCreation, true);
   reencodes(bytes, req);
 });
