@@ -372,9 +372,18 @@ export class Segment {
    */
   seal(sync: boolean): void {
     if (this.#sealed) return;
+    this.#writeIndex(sync);
+    this.#sealed = true;
+  }
+
+  /**
+   * Completes the index with an entry for the last batch (so the time index's last value is
+   * the segment's max timestamp and a reopen can check the index against the log's end) and
+   * writes its files; durably when `sync`, after making the data durable.
+   */
+  #writeIndex(sync: boolean): void {
     const index = this.#loadIndex();
     if (this.#lastBatchPos >= 0 && this.#lastBatchPos > index.lastPosition) {
-      // A final entry makes the time index's last value the segment's max timestamp.
       index.add(this.#lastBatchBase - this.baseOffset, this.#lastBatchPos, this.#maxTimestamp);
     }
     try {
@@ -393,7 +402,6 @@ export class Segment {
     } catch (err) {
       throw wrapIoError(`Cannot seal segment "${this.logPath}"`, err);
     }
-    this.#sealed = true;
   }
 
   /** Closes the segment's descriptor (it reopens lazily). */
@@ -446,7 +454,7 @@ export class Segment {
         console.error(`Rebuilding index of "${this.logPath}"`, err);
       }
     }
-    if (decoded) {
+    if (decoded && this.#indexMatchesLog(decoded)) {
       this.#index = decoded;
       return decoded;
     }
@@ -462,8 +470,34 @@ export class Segment {
       );
     }
     this.#verifiedBytes = outcome.validBytes;
-    this.seal(false);
+    // The segment is already marked sealed, so seal() would skip this: without it the
+    // rebuilt index would lack its last-batch entry and under-report the max timestamp
+    // (timestamp lookups and retention would then skip or expire the segment).
+    this.#writeIndex(false);
+    this.#maxTimestamp = this.#index.lastTimestamp;
     return this.#index;
+  }
+
+  /**
+   * A cheap check that index files describe this log (as Kafka's index sanity check does):
+   * the last entry must be the last batch, ending the file at `nextOffset`, with a timestamp
+   * no older than that batch's. Anything else (a stale or damaged index, a log cut short) is
+   * rebuilt by a verifying scan.
+   */
+  #indexMatchesLog(index: SegmentIndex): boolean {
+    if (index.length === 0) return this.#size === 0;
+    const pos = index.lastPosition;
+    let h: BatchHeader;
+    try {
+      h = readBatchHeader(readAt(this.#pool.fd(this.logPath), pos, BATCH_HEADER_BYTES));
+    } catch (err) {
+      if (!(err instanceof FrameDecodeError)) throw err;
+      return false;
+    }
+    return h.baseOffset === this.baseOffset + index.lastRelOffset &&
+      pos + batchSize(h) === this.#size &&
+      h.baseOffset + h.lastOffsetDelta + 1 === this.#nextOffset &&
+      index.lastTimestamp >= h.maxTimestamp;
   }
 
   /** Scans [0, limit) building the index; stops at the first invalid batch. */

@@ -34,6 +34,11 @@ export class SegmentIndex {
     return this.#count === 0 ? 0 : (this.#pos[this.#count - 1] as number);
   }
 
+  /** Relative offset of the last entry, or -1 when there is none. */
+  get lastRelOffset(): number {
+    return this.#count === 0 ? -1 : (this.#rel[this.#count - 1] as number);
+  }
+
   /** Largest timestamp recorded, or -1 when there is no entry. */
   get lastTimestamp(): number {
     return this.#count === 0 ? -1 : (this.#ts[this.#count - 1] as number);
@@ -118,9 +123,13 @@ export class SegmentIndex {
     if (offsets.length % OFFSET_ENTRY_BYTES !== 0 || times.length % TIME_ENTRY_BYTES !== 0) {
       return null;
     }
+    const ov = new DataView(offsets.buffer, offsets.byteOffset, offsets.byteLength);
     const n = offsets.length / OFFSET_ENTRY_BYTES;
     if (times.length / TIME_ENTRY_BYTES !== n) return null;
-    const ov = new DataView(offsets.buffer, offsets.byteOffset, offsets.byteLength);
+    // The writer indexes the first batch (relative offset 0, position 0) of every non-empty
+    // segment, so an empty index of a non-empty log is torn, not sparse.
+    if (n === 0) return logBytes === 0 ? new SegmentIndex() : null;
+    if (ov.getUint32(0) !== 0 || ov.getUint32(4) !== 0) return null;
     const tv = new DataView(times.buffer, times.byteOffset, times.byteLength);
     const index = new SegmentIndex();
     let prevRel = -1, prevPos = -1, prevTs = -Infinity;
