@@ -1,11 +1,12 @@
 /**
- * `pyralog serve`: runs one node. Today a node opens its data directory (recovering every
- * partition log it touches), runs the storage background duties and serves the HTTP health,
- * readiness and metrics endpoints of DESIGN.md's contract. The Kafka listener (issue #3), the
- * HTTP API (#4) and clustering (#6) are not built yet; the node says so at start.
+ * `pyralog serve`: runs one node. A node opens its data directory (recovering every
+ * partition log it touches), runs the storage background duties, serves the Kafka protocol
+ * and the HTTP health, readiness and metrics endpoints of DESIGN.md's contract. The HTTP API
+ * (#4) and clustering (#6) are not built yet; the node says so at start.
  *
  * SIGTERM and SIGINT stop it gracefully: stop accepting, flush every log, exit 0.
  */
+import { startKafkaBroker } from "../kafka/broker/mod.ts";
 import { TopicStore } from "../storage/mod.ts";
 import type { HostPort, LogLevel, ServeConfig } from "./serve_config.ts";
 
@@ -24,6 +25,7 @@ export function makeLogger(level: LogLevel): (lvl: LogLevel, msg: string) => voi
 /** A running node. */
 export interface RunningNode {
   readonly http: HostPort;
+  readonly kafka: HostPort;
   readonly store: TopicStore;
   /** Stops accepting, flushes and closes; resolves when done. */
   shutdown(): Promise<void>;
@@ -42,6 +44,21 @@ export function startNode(config: ServeConfig): RunningNode {
     logDefaults: { fsync: config.fsync },
     onWarning: (m) => log("warn", m),
   });
+  let broker;
+  try {
+    broker = startKafkaBroker(store, {
+      nodeId: config.nodeId,
+      host: config.kafkaListen.host,
+      port: config.kafkaListen.port,
+      advertisedHost: config.advertise,
+      log,
+    });
+  } catch (err) {
+    // Release the data directory before reporting, so nothing is left half-open.
+    store.close().catch(() => {/* the bind error is the one to report */});
+    throw err;
+  }
+  const kafka = { host: broker.addr.hostname, port: broker.addr.port };
   const metrics = () =>
     [
       "# HELP pyralog_up 1 while the node serves.",
@@ -77,9 +94,8 @@ export function startNode(config: ServeConfig): RunningNode {
   const http = { host: addr.hostname, port: addr.port };
   log(
     "info",
-    `pyralog ${VERSION} node ${config.nodeId} started: data "${config.dataDir}", fsync ${config.fsync}, http ${http.host}:${http.port}`,
+    `pyralog ${VERSION} node ${config.nodeId} started: data "${config.dataDir}", fsync ${config.fsync}, kafka ${kafka.host}:${kafka.port}, http ${http.host}:${http.port}`,
   );
-  log("warn", "Kafka protocol listener is not built yet (issue #3); --kafka-listen is not bound");
   if (config.peers) log("warn", "Clustering is not built yet (issue #6); --peers is ignored");
   let stopping: Promise<void> | null = null;
   let resolveFinished = () => {};
@@ -87,14 +103,14 @@ export function startNode(config: ServeConfig): RunningNode {
   const shutdown = () => {
     stopping ??= (async () => {
       log("info", "Shutting down: stop accepting, flush logs");
-      await server.shutdown();
+      await Promise.all([server.shutdown(), broker.close()]);
       await store.close();
       log("info", "Stopped");
       resolveFinished();
     })();
     return stopping;
   };
-  return { http, store, shutdown, finished };
+  return { http, kafka, store, shutdown, finished };
 }
 
 function json(status: number, body: unknown): Response {

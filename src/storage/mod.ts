@@ -3,7 +3,7 @@
  * offset and time indexes, crash recovery, retention and a durability policy.
  * @module
  */
-export { DEFAULT_MAX_OPEN_FILES, FilePool } from "./file_pool.ts";
+export { DEFAULT_MAX_OPEN_FILES, FilePool, writeFileAtomic } from "./file_pool.ts";
 export {
   DEFAULT_LOG_CONFIG,
   type FsyncPolicy,

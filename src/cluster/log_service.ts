@@ -1,0 +1,445 @@
+/**
+ * The produce, fetch and offset services of one node, shared by every front door (the Kafka
+ * broker today, the HTTP API next). It owns the rules that are not the storage engine's:
+ * topic auto-creation, idempotent-producer sequence checks, the high watermark consumers may
+ * read up to, waiting for new data (long polls), and offset lookups by time.
+ *
+ * Single node for now (issue #6 brings replication): this node leads every partition at
+ * leader epoch 0; the high watermark is the durable end of the log under fsync=always and the
+ * log end otherwise.
+ *
+ * Outcomes are tagged values; each front door maps them once to its own error codes.
+ */
+import {
+  type BatchHeader,
+  batchSize,
+  decodeBatch,
+  iterateBatches,
+  readBatchHeader,
+  setPartitionLeaderEpoch,
+} from "../records/mod.ts";
+import { type PartitionLog, TopicError, type TopicInfo, type TopicStore } from "../storage/mod.ts";
+import { type Clock, FrameDecodeError, StorageError } from "../util/mod.ts";
+import { ProducerStateTable } from "./producer_state.ts";
+
+/** The leader epoch of every partition on a single node. */
+export const SINGLE_NODE_LEADER_EPOCH = 0;
+/** Bytes read per step when rebuilding producer state from a log. */
+const PRODUCER_SCAN_BYTES = 8 * 1024 * 1024;
+
+/** Why a partition-level operation failed. */
+export type PartitionErrorKind =
+  | "unknown_topic"
+  | "corrupt"
+  | "too_large"
+  | "invalid_record"
+  | "storage"
+  | "out_of_order_sequence"
+  | "invalid_producer_epoch"
+  | "offset_out_of_range"
+  | "invalid_request"
+  | "unsupported_format";
+
+/** A partition-level failure. */
+export interface PartitionError {
+  type: "error";
+  kind: PartitionErrorKind;
+  message: string;
+}
+
+/** The outcome of producing one partition's records. */
+export type ProduceOutcome =
+  | {
+    type: "ok";
+    baseOffset: number;
+    logAppendTimeMs: number;
+    logStartOffset: number;
+    duplicate: boolean;
+  }
+  | PartitionError;
+
+/** The outcome of reading one partition. */
+export type FetchOutcome =
+  | {
+    type: "ok";
+    records: Uint8Array;
+    highWatermark: number;
+    logStartOffset: number;
+    nextOffset: number;
+  }
+  | (PartitionError & { highWatermark: number; logStartOffset: number });
+
+/** Special ListOffsets timestamps (protocol guide, ListOffsets). */
+export const LATEST_TIMESTAMP = -1;
+export const EARLIEST_TIMESTAMP = -2;
+export const MAX_TIMESTAMP = -3;
+
+/** The outcome of a ListOffsets lookup. */
+export type OffsetLookup =
+  | { type: "ok"; offset: number; timestampMs: number; leaderEpoch: number }
+  | PartitionError;
+
+/** Options of the service. */
+export interface LogServiceOptions {
+  autoCreateTopics: boolean;
+  defaultPartitions: number;
+  clock: Clock;
+}
+
+type Waiter = () => void;
+
+/** Produce, fetch and offset lookups over a `TopicStore`. */
+export class LogService {
+  readonly store: TopicStore;
+  readonly #options: LogServiceOptions;
+  #producers = new Map<string, ProducerStateTable>();
+  #waiters = new Map<string, Set<Waiter>>();
+
+  constructor(store: TopicStore, options: LogServiceOptions) {
+    this.store = store;
+    this.#options = options;
+  }
+
+  /** A topic, created with the defaults when missing and `autoCreate` allows. */
+  topicFor(name: string, autoCreate: boolean): TopicInfo | undefined {
+    const info = this.store.topic(name);
+    if (info || !autoCreate || !this.#options.autoCreateTopics || name.startsWith("__")) {
+      return info;
+    }
+    try {
+      return this.store.createTopic(name, this.#options.defaultPartitions);
+    } catch (err) {
+      if (err instanceof TopicError) return undefined; // an invalid name: reported as unknown
+      throw err;
+    }
+  }
+
+  /** The offset consumers may read up to (exclusive). */
+  highWatermark(log: PartitionLog): number {
+    return log.config.fsync === "always" ? log.flushedOffset : log.logEndOffset;
+  }
+
+  /**
+   * Appends the record batches of one partition from a Produce request. `records` may hold
+   * several batches; each is validated, checked for producer sequence, stamped with the
+   * leader epoch and appended. Resolves once durable per the log's policy (not awaited for
+   * acks=0 by the caller).
+   */
+  async produce(topic: string, partition: number, records: Uint8Array): Promise<ProduceOutcome> {
+    const info = this.topicFor(topic, true);
+    if (!info || partition < 0 || partition >= info.partitions) {
+      return err("unknown_topic", `Unknown topic or partition "${topic}-${partition}"`);
+    }
+    const log = this.store.partition(topic, partition);
+    const batches = splitBatches(records);
+    if (batches.type === "error") return batches;
+    const logAppendTime = info.configs["message.timestamp.type"] === "LogAppendTime";
+    let first: ProduceOutcome | null = null;
+    let pending: Promise<unknown> = Promise.resolve();
+    for (const { bytes, header } of batches.list) {
+      const outcome = this.#appendOne(topic, partition, log, bytes, header, logAppendTime);
+      if (outcome.type === "error") return outcome;
+      first ??= outcome.result;
+      pending = outcome.durable;
+    }
+    try {
+      await pending;
+    } catch (e) {
+      return storageFailure(e);
+    }
+    this.#notify(`${topic}\u0000${partition}`);
+    return first ?? err("invalid_record", "Produce request carried no record batch");
+  }
+
+  #appendOne(
+    topic: string,
+    partition: number,
+    log: PartitionLog,
+    bytes: Uint8Array,
+    h: BatchHeader,
+    logAppendTime: boolean,
+  ): { type: "ok"; result: ProduceOutcome; durable: Promise<unknown> } | PartitionError {
+    if (h.recordCount <= 0 || h.lastOffsetDelta !== h.recordCount - 1) {
+      return err(
+        "invalid_record",
+        `Batch record count "${h.recordCount}" does not match its offset delta "${h.lastOffsetDelta}"`,
+      );
+    }
+    const idempotent = h.producerId >= 0n;
+    const table = idempotent ? this.#producerTable(topic, partition, log) : null;
+    if (table) {
+      const verdict = table.check(h.producerId, h.producerEpoch, h.baseSequence, h.recordCount);
+      if (verdict.type === "duplicate") {
+        const result: ProduceOutcome = {
+          type: "ok",
+          baseOffset: verdict.baseOffset,
+          logAppendTimeMs: verdict.logAppendTimeMs,
+          logStartOffset: log.logStartOffset,
+          duplicate: true,
+        };
+        // A retry is acknowledged once the original is durable.
+        return { type: "ok", result, durable: log.flush() };
+      }
+      if (verdict.type === "fenced") {
+        return err(
+          "invalid_producer_epoch",
+          `Producer epoch "${h.producerEpoch}" is older than "${verdict.currentEpoch}"`,
+        );
+      }
+      if (verdict.type === "outOfOrder") {
+        return err(
+          "out_of_order_sequence",
+          `Expected sequence "${verdict.expected}", got "${verdict.got}"`,
+        );
+      }
+    }
+    setPartitionLeaderEpoch(bytes, SINGLE_NODE_LEADER_EPOCH);
+    // PartitionLog.append writes synchronously before its first await, so the sequence check
+    // above and the record below cannot interleave with another request.
+    const durable = log.append(bytes, { logAppendTime });
+    const base = log.logEndOffset - h.recordCount;
+    const appendTime = logAppendTime ? this.#options.clock.nowMs() : -1;
+    table?.record(
+      h.producerId,
+      h.producerEpoch,
+      h.baseSequence,
+      h.recordCount,
+      base,
+      appendTime,
+      h.maxTimestamp,
+    );
+    const result: ProduceOutcome = {
+      type: "ok",
+      baseOffset: base,
+      logAppendTimeMs: appendTime,
+      logStartOffset: log.logStartOffset,
+      duplicate: false,
+    };
+    return { type: "ok", result, durable };
+  }
+
+  /**
+   * Reads one partition from `offset`, up to `maxBytes` (at least one batch when
+   * `minOneBatch`), never past the high watermark.
+   */
+  fetch(
+    topic: string,
+    partition: number,
+    offset: number,
+    maxBytes: number,
+    minOneBatch: boolean,
+  ): FetchOutcome {
+    const info = this.store.topic(topic);
+    if (!info || partition < 0 || partition >= info.partitions) {
+      return {
+        ...err("unknown_topic", `Unknown topic or partition "${topic}-${partition}"`),
+        highWatermark: -1,
+        logStartOffset: -1,
+      };
+    }
+    const log = this.store.partition(topic, partition);
+    const hw = this.highWatermark(log);
+    const base = { highWatermark: hw, logStartOffset: log.logStartOffset };
+    if (offset > hw && offset <= log.logEndOffset) {
+      // Written but not yet durable: nothing to read yet, not an error.
+      return { type: "ok", records: new Uint8Array(0), nextOffset: offset, ...base };
+    }
+    try {
+      const r = log.read(offset, maxBytes, { maxOffsetExclusive: hw, minOneBatch });
+      if (r.type === "offsetOutOfRange") {
+        return {
+          ...err(
+            "offset_out_of_range",
+            `Offset "${offset}" is outside [${r.logStartOffset}, ${r.logEndOffset}]`,
+          ),
+          ...base,
+        };
+      }
+      return { type: "ok", records: r.bytes, nextOffset: r.nextOffset, ...base };
+    } catch (e) {
+      return { ...storageFailure(e), ...base };
+    }
+  }
+
+  /**
+   * Resolves when any of `keys` (`topic`, `partition`) receives new data or `signal` aborts;
+   * used by Fetch long polls. Bounded: the caller always aborts by its deadline.
+   */
+  waitForData(keys: Array<[string, number]>, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const ids = keys.map(([t, p]) => `${t}\u0000${p}`);
+      const done = () => {
+        for (const id of ids) this.#waiters.get(id)?.delete(done);
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      if (signal.aborted) return resolve();
+      signal.addEventListener("abort", done);
+      for (const id of ids) {
+        let set = this.#waiters.get(id);
+        if (!set) this.#waiters.set(id, set = new Set());
+        set.add(done);
+      }
+    });
+  }
+
+  /** ListOffsets: earliest, latest, max timestamp, or the first offset at or after a time. */
+  listOffset(topic: string, partition: number, timestamp: number): OffsetLookup {
+    const info = this.store.topic(topic);
+    if (!info || partition < 0 || partition >= info.partitions) {
+      return err("unknown_topic", `Unknown topic or partition "${topic}-${partition}"`);
+    }
+    const log = this.store.partition(topic, partition);
+    const ok = (offset: number, timestampMs = -1): OffsetLookup => ({
+      type: "ok",
+      offset,
+      timestampMs,
+      leaderEpoch: SINGLE_NODE_LEADER_EPOCH,
+    });
+    if (timestamp === LATEST_TIMESTAMP) return ok(this.highWatermark(log));
+    if (timestamp === EARLIEST_TIMESTAMP) return ok(log.logStartOffset);
+    try {
+      if (timestamp === MAX_TIMESTAMP) return this.#maxTimestamp(log, ok);
+      if (timestamp < 0) {
+        return err("invalid_request", `Invalid ListOffsets timestamp "${timestamp}"`);
+      }
+      const hit = log.findByTimestamp(timestamp);
+      if (hit) {
+        for (const rec of decodeBatch(hit.batch).records) {
+          if (
+            rec.timestampMs >= timestamp && rec.offset >= log.logStartOffset &&
+            rec.offset < this.highWatermark(log)
+          ) {
+            return ok(rec.offset, rec.timestampMs);
+          }
+        }
+      }
+      return { type: "ok", offset: -1, timestampMs: -1, leaderEpoch: -1 };
+    } catch (e) {
+      return storageFailure(e);
+    }
+  }
+
+  /** The offset and timestamp of the record with the largest timestamp (ListOffsets v7+). */
+  #maxTimestamp(log: PartitionLog, ok: (o: number, t: number) => OffsetLookup): OffsetLookup {
+    let best = { offset: -1, ts: -1 };
+    this.#scanBatches(log, (bytes, h) => {
+      if (h.maxTimestamp > best.ts) {
+        for (const rec of decodeBatch(bytes).records) {
+          if (rec.timestampMs > best.ts) best = { offset: rec.offset, ts: rec.timestampMs };
+        }
+      }
+    });
+    return best.offset < 0
+      ? { type: "ok", offset: -1, timestampMs: -1, leaderEpoch: -1 }
+      : ok(best.offset, best.ts);
+  }
+
+  /** Producer states of a partition (DescribeProducers). */
+  producers(topic: string, partition: number) {
+    const log = this.store.partition(topic, partition);
+    return this.#producerTable(topic, partition, log).summaries();
+  }
+
+  /** Forgets cached per-partition state of a deleted topic. */
+  forgetTopic(topic: string): void {
+    for (const key of [...this.#producers.keys()]) {
+      if (key.startsWith(`${topic}\u0000`)) this.#producers.delete(key);
+    }
+  }
+
+  #producerTable(topic: string, partition: number, log: PartitionLog): ProducerStateTable {
+    const key = `${topic}\u0000${partition}`;
+    let table = this.#producers.get(key);
+    if (table) return table;
+    // Rebuild from the log so producer state survives restarts: every idempotent batch
+    // still in the log is replayed in order (bounded by the log's size).
+    table = new ProducerStateTable();
+    const t = table;
+    this.#scanBatches(log, (_bytes, h, base) => {
+      if (h.producerId >= 0n) {
+        t.record(
+          h.producerId,
+          h.producerEpoch,
+          h.baseSequence,
+          h.recordCount,
+          base,
+          -1,
+          h.maxTimestamp,
+        );
+      }
+    });
+    this.#producers.set(key, table);
+    return table;
+  }
+
+  /** Calls `visit` for every batch from the log start to its end. */
+  #scanBatches(
+    log: PartitionLog,
+    visit: (bytes: Uint8Array, h: BatchHeader, base: number) => void,
+  ): void {
+    let at = log.logStartOffset;
+    const end = log.logEndOffset;
+    // Bounded: each read advances `at` past at least one batch, or the loop stops.
+    while (at < end) {
+      const r = log.read(at, PRODUCER_SCAN_BYTES);
+      if (r.type !== "ok" || r.bytes.length === 0 || r.nextOffset <= at) break;
+      for (const frame of iterateBatches(r.bytes)) {
+        visit(frame.bytes, frame.header, frame.header.baseOffset);
+      }
+      at = r.nextOffset;
+    }
+  }
+
+  #notify(id: string): void {
+    const set = this.#waiters.get(id);
+    if (!set) return;
+    this.#waiters.delete(id);
+    for (const w of set) w();
+  }
+}
+
+function err(kind: PartitionErrorKind, message: string): PartitionError {
+  return { type: "error", kind, message };
+}
+
+function storageFailure(e: unknown): PartitionError {
+  if (e instanceof StorageError) {
+    if (e.code === "corrupt") return err("corrupt", e.message);
+    if (e.code === "record_too_large") return err("too_large", e.message);
+    return err("storage", e.message);
+  }
+  throw e;
+}
+
+/** Splits a Produce request's records into whole v2 batches, refusing anything else. */
+function splitBatches(
+  records: Uint8Array,
+): { type: "ok"; list: Array<{ bytes: Uint8Array; header: BatchHeader }> } | PartitionError {
+  const list: Array<{ bytes: Uint8Array; header: BatchHeader }> = [];
+  let pos = 0;
+  // Bounded by the buffer: each step consumes a whole batch or returns.
+  while (pos < records.length) {
+    if (records.length - pos >= 17 && records[pos + 16] !== 2) {
+      return err(
+        "unsupported_format",
+        `Record batch magic "${records[pos + 16]}" is not supported; use magic 2`,
+      );
+    }
+    let h: BatchHeader;
+    try {
+      h = readBatchHeader(records, pos);
+    } catch (e) {
+      if (e instanceof FrameDecodeError) return err("corrupt", e.message);
+      throw e;
+    }
+    const size = batchSize(h);
+    if (pos + size > records.length) {
+      return err("corrupt", "Record batch runs past the end of the request");
+    }
+    list.push({ bytes: records.subarray(pos, pos + size), header: h });
+    pos += size;
+  }
+  if (list.length === 0) return err("invalid_record", "Produce request carried no record batch");
+  return { type: "ok", list };
+}

@@ -1,0 +1,26 @@
+/**
+ * The node runtime's services, shared by the front doors (Kafka broker, HTTP API): produce,
+ * fetch and offset lookups with producer-sequence checks, and node identity. Replication,
+ * the controller and placement arrive with issue #6.
+ * @module
+ */
+export {
+  EARLIEST_TIMESTAMP,
+  type FetchOutcome,
+  LATEST_TIMESTAMP,
+  LogService,
+  type LogServiceOptions,
+  MAX_TIMESTAMP,
+  type OffsetLookup,
+  type PartitionError,
+  type PartitionErrorKind,
+  type ProduceOutcome,
+  SINGLE_NODE_LEADER_EPOCH,
+} from "./log_service.ts";
+export { loadClusterId, PRODUCER_ID_BLOCK, ProducerIdAllocator } from "./node_identity.ts";
+export {
+  PRODUCER_BATCHES_REMEMBERED,
+  ProducerStateTable,
+  type ProducerSummary,
+  type SequenceCheck,
+} from "./producer_state.ts";

@@ -1,0 +1,67 @@
+/**
+ * Composes a single-node Kafka broker: node identity, the log service over a topic store,
+ * the handler table and the listener. The serving process and tests start brokers here.
+ */
+import { loadClusterId, LogService, ProducerIdAllocator } from "../../cluster/mod.ts";
+import type { TopicStore } from "../../storage/mod.ts";
+import { type Clock, systemClock } from "../../util/mod.ts";
+import type { BrokerContext, BrokerLogLevel } from "./broker_context.ts";
+import { HANDLERS } from "./handlers/mod.ts";
+import { KafkaServer } from "./kafka_server.ts";
+
+/** Settings of a broker. */
+export interface KafkaBrokerOptions {
+  nodeId: number;
+  host: string;
+  port: number;
+  /** Host advertised to clients; defaults to the listen host. */
+  advertisedHost?: string | null;
+  autoCreateTopics?: boolean;
+  defaultPartitions?: number;
+  maxFrameBytes?: number;
+  idleTimeoutMs?: number;
+  clock?: Clock;
+  log?: (level: BrokerLogLevel, message: string) => void;
+}
+
+/** A running broker. */
+export interface KafkaBroker {
+  readonly context: BrokerContext;
+  readonly addr: Deno.NetAddr;
+  /** Stops the listener after in-flight requests (the store is the caller's to close). */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a broker serving `store`.
+ * @throws when the listen address cannot be bound.
+ */
+export function startKafkaBroker(store: TopicStore, o: KafkaBrokerOptions): KafkaBroker {
+  const clock = o.clock ?? systemClock;
+  const context: BrokerContext = {
+    nodeId: o.nodeId,
+    clusterId: loadClusterId(store.dataDir),
+    advertisedHost: o.advertisedHost ?? o.host,
+    advertisedPort: o.port,
+    logs: new LogService(store, {
+      autoCreateTopics: o.autoCreateTopics ?? true,
+      defaultPartitions: o.defaultPartitions ?? 1,
+      clock,
+    }),
+    store,
+    producerIds: new ProducerIdAllocator(store.dataDir),
+    clock,
+    log: o.log ?? ((level, m) => console.error(`${level} ${m}`)),
+  };
+  const server = KafkaServer.start(context, HANDLERS, {
+    host: o.host,
+    port: o.port,
+    ...(o.maxFrameBytes ? { maxFrameBytes: o.maxFrameBytes } : {}),
+    ...(o.idleTimeoutMs ? { idleTimeoutMs: o.idleTimeoutMs } : {}),
+  });
+  context.advertisedPort = server.addr.port;
+  if (context.advertisedHost === "0.0.0.0" || context.advertisedHost === "::") {
+    context.advertisedHost = "127.0.0.1";
+  }
+  return { context, addr: server.addr, close: () => server.close() };
+}
