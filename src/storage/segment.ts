@@ -269,24 +269,42 @@ export class Segment {
     if (fromOffset >= this.#nextOffset || this.#size === 0) return empty;
     const index = this.#loadIndex();
     let pos = index.floorPosition(fromOffset - this.baseOffset);
+    // Offsets are outside the batch CRC, so the walk checks them: every batch must continue
+    // exactly where the previous one (or the index entry) left off, inside this segment.
+    let expected = this.baseOffset + index.floorRelOffset(fromOffset - this.baseOffset);
     const fd = this.#pool.fd(this.logPath);
     // Read a window large enough for the answer plus the distance from the index entry.
     const windowBytes = Math.min(this.#size - pos, maxBytes + this.#indexIntervalBytes * 2);
     let buf = readAt(fd, pos, Math.max(windowBytes, BATCH_HEADER_BYTES));
-    let p = 0, start = -1, end = -1, next = fromOffset;
+    let p = 0, start = -1, end = -1, next = fromOffset, stopped = false;
     // Bounded by the window: every iteration advances p by a whole batch or stops.
     while (p + BATCH_HEADER_BYTES <= buf.length) {
       const h = this.#header(buf, p, pos + p);
       const size = batchSize(h);
       const last = h.baseOffset + h.lastOffsetDelta;
-      if (last >= maxOffsetExclusive) break;
+      if (h.baseOffset !== expected || last >= this.#nextOffset) {
+        throw new StorageError(
+          "corrupt",
+          `Cannot read "${this.logPath}" at position "${
+            pos + p
+          }": batch offset "${h.baseOffset}" where "${expected}" was expected`,
+        );
+      }
+      expected = last + 1;
+      if (last >= maxOffsetExclusive) {
+        stopped = true;
+        break;
+      }
       if (last < fromOffset) {
         p += size;
         continue;
       }
       if (start < 0) start = p;
       const taken = p - start;
-      if (taken + size > maxBytes && !(taken === 0 && minOneBatch)) break;
+      if (taken + size > maxBytes && !(taken === 0 && minOneBatch)) {
+        stopped = true;
+        break;
+      }
       if (p + size > buf.length) {
         // The batch runs past the window: re-read from `start` with enough room for it.
         if (pos + p + size > this.#size) {
@@ -302,7 +320,21 @@ export class Segment {
       next = last + 1;
       p += size;
     }
-    if (start < 0 || end < 0) return empty;
+    if (start < 0 || end < 0) {
+      // The window always reaches the wanted batch (it spans two index intervals past the
+      // index entry), so finding nothing without hitting a limit means the file ends before
+      // offsets it should hold: a sealed segment cut short. An empty answer would stall a
+      // consumer at this offset forever without saying why.
+      if (!stopped) {
+        throw new StorageError(
+          "corrupt",
+          `Cannot read offset "${fromOffset}" of "${this.logPath}": the segment ends at position "${
+            pos + p
+          }" before offset "${this.#nextOffset}"`,
+        );
+      }
+      return empty;
+    }
     return { bytes: buf.subarray(start, end), nextOffset: next };
   }
 

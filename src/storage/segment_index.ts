@@ -60,6 +60,18 @@ export class SegmentIndex {
 
   /** Position of the last indexed batch whose base offset is <= `relOffset` (0 if none). */
   floorPosition(relOffset: number): number {
+    const found = this.#floor(relOffset);
+    return found < 0 ? 0 : (this.#pos[found] as number);
+  }
+
+  /** Relative base offset of the batch at `floorPosition(relOffset)` (0 if none). */
+  floorRelOffset(relOffset: number): number {
+    const found = this.#floor(relOffset);
+    return found < 0 ? 0 : (this.#rel[found] as number);
+  }
+
+  /** Index of the last entry whose relative offset is <= `relOffset`, or -1. */
+  #floor(relOffset: number): number {
     let lo = 0, hi = this.#count - 1, found = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
@@ -68,7 +80,7 @@ export class SegmentIndex {
         lo = mid + 1;
       } else hi = mid - 1;
     }
-    return found < 0 ? 0 : (this.#pos[found] as number);
+    return found;
   }
 
   /**
