@@ -45,8 +45,8 @@ const MAX_EVENTS = 400_000;
 
 /** A deliberately injected bug, to prove the checker can fail. */
 export type InjectedBug =
-  /** The runtime forgets the vote on restart (hard state not persisted). */
-  | "forgetVote"
+  /** A candidate counts refused votes as granted (the message is mutated in flight). */
+  | "countRefusals"
   /** Sync mode that acknowledges before syncing: a crash loses acknowledged entries. */
   | "ackUnsynced";
 
@@ -328,9 +328,6 @@ class Simulation {
     } else {
       this.#log(`n${id} crash`);
     }
-    if (this.#bug === "forgetVote" && node.hardState !== undefined) {
-      node.hardState = { ...node.hardState, votedFor: undefined };
-    }
     this.#queue.push(this.#nowMs + this.#prng.int(50, 600), { type: "restart", node: id });
   }
 
@@ -481,7 +478,10 @@ class Simulation {
     }
   }
 
-  #deliver(msg: Message): void {
+  #deliver(delivered: Message): void {
+    const msg: Message = this.#bug === "countRefusals" && delivered.type === "voteResp"
+      ? { ...delivered, granted: true }
+      : delivered;
     const node = this.#node(msg.to);
     if (node.raft === undefined) return;
     if (this.#blocked.has(`${msg.from}>${msg.to}`)) {
@@ -715,4 +715,18 @@ export function runSeed(options: SimOptions): SimResult {
   const sim = new Simulation(options);
   const { violation, stats, trace } = sim.run();
   return { seed: options.seed, violation, trace, summary: sim.summary, stats };
+}
+
+/** Runs seeds in order and returns the first failure (undefined when all pass). */
+export function runSeeds(
+  seeds: Iterable<number>,
+  options: Omit<SimOptions, "seed"> = {},
+): { ran: number; failure: SimResult | undefined } {
+  let ran = 0;
+  for (const seed of seeds) {
+    ran++;
+    const result = runSeed({ ...options, seed });
+    if (result.violation !== undefined) return { ran, failure: result };
+  }
+  return { ran, failure: undefined };
 }
