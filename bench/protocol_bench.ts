@@ -3,7 +3,8 @@
  * carrying one 100 KB records blob, and of a Fetch response with 8 partitions (v11 and
  * flexible v13). Prints one JSON object per line with the parameters, ops/s and MB/s
  * (frame bytes processed per second). Records are raw bytes: decoding makes views, so
- * decode cost should not grow with the blob size; encoding copies the blob once.
+ * decode cost should not grow with the blob size; `encodeResponse` copies each blob once,
+ * `encodeResponseChunks` (the broker's Fetch path) references them.
  *
  * Run: deno run --allow-hrtime bench/protocol_bench.ts   (or plain `deno run`)
  */
@@ -12,6 +13,7 @@ import {
   decodeResponseFrame,
   encodeRequest,
   encodeResponse,
+  encodeResponseChunks,
 } from "../src/kafka/protocol/mod.ts";
 
 const RECORDS_BYTES = 100 * 1024;
@@ -100,6 +102,9 @@ for (const version of [11, 13]) {
   };
   measure("encode_response", params, frame.length, () => {
     encodeResponse("Fetch", version, 1, body);
+  });
+  measure("encode_response_chunks", params, frame.length, () => {
+    encodeResponseChunks("Fetch", version, 1, body);
   });
   measure("decode_response", params, frame.length, () => {
     decodeResponseFrame("Fetch", version, payload);

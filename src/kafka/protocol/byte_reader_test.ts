@@ -114,3 +114,24 @@ Deno.test("ByteReader.within narrows the limit and skips to the end", () => {
   equal(v, 1);
   equal(r.int8(), 5);
 });
+
+Deno.test("ByteWriter references large payloads and patches the size across growth", () => {
+  const w = new ByteWriter(16, 8);
+  w.int32(0);
+  const big = new Uint8Array(8).fill(1);
+  w.raw(big); // referenced
+  w.raw(new Uint8Array(100).fill(2)); // copied; grows the buffer past the first segment
+  w.patchInt32(0, w.length - 4);
+  const chunks = w.finishChunks();
+  equal(chunks[1], big);
+  const joined = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    joined.set(c, at);
+    at += c.length;
+  }
+  equal(new DataView(joined.buffer).getInt32(0), 108);
+  equal(joined.length, 112);
+  equal(joined[4], 1);
+  equal(joined[12], 2);
+});

@@ -4,8 +4,11 @@
  * returns a view of the written bytes without copying.
  *
  * Invariants: the buffer only grows (doubling, so appends are amortised O(1)); large byte
- * payloads such as record batches are copied once, straight into place. It never validates
- * schema rules; `message_codec.ts` does, before calling it.
+ * payloads such as record batches are copied once, straight into place, or, when the writer
+ * was made with `zeroCopyMinBytes`, not copied at all: `finishChunks()` then returns the
+ * frame as a list of views (buffer segments and the caller's own payloads) to be written in
+ * order, so a Fetch response hands stored batches to the socket untouched. It never
+ * validates schema rules; `message_codec.ts` does, before calling it.
  */
 import { AssertionError } from "../../util/mod.ts";
 
@@ -17,15 +20,24 @@ export class ByteWriter {
   #buf: Uint8Array;
   #view: DataView;
   #pos = 0;
+  /** Payloads at least this long are referenced, not copied (Infinity: always copy). */
+  readonly #zeroCopyMinBytes: number;
+  /** Finished pieces of the frame, in order, when payloads are referenced. */
+  readonly #chunks: Uint8Array[] = [];
+  /** Start of the buffer segment not yet in `#chunks`. */
+  #segmentStart = 0;
+  /** Bytes of referenced payloads (in `#chunks`, not in the buffer). */
+  #referencedBytes = 0;
 
-  constructor(initialBytes = INITIAL_BYTES) {
+  constructor(initialBytes = INITIAL_BYTES, zeroCopyMinBytes = Infinity) {
     this.#buf = new Uint8Array(Math.max(16, initialBytes));
     this.#view = new DataView(this.#buf.buffer);
+    this.#zeroCopyMinBytes = zeroCopyMinBytes;
   }
 
-  /** Bytes written so far. */
+  /** Bytes written so far, referenced payloads included. */
   get length(): number {
-    return this.#pos;
+    return this.#pos + this.#referencedBytes;
   }
 
   #ensure(n: number): void {
@@ -122,8 +134,19 @@ export class ByteWriter {
     }
   }
 
-  /** Raw bytes, copied once into place. */
+  /**
+   * Raw bytes: copied once into place, or referenced when at least `zeroCopyMinBytes` long
+   * (the caller must then leave `v` unchanged until the frame is written).
+   */
   raw(v: Uint8Array): void {
+    if (v.length >= this.#zeroCopyMinBytes) {
+      // Close the current buffer segment as a view; later writes go after it in the same
+      // buffer (or a grown copy), so the view stays intact.
+      this.#chunks.push(this.#buf.subarray(this.#segmentStart, this.#pos), v);
+      this.#segmentStart = this.#pos;
+      this.#referencedBytes += v.length;
+      return;
+    }
     this.#ensure(v.length);
     this.#buf.set(v, this.#pos);
     this.#pos += v.length;
@@ -164,11 +187,28 @@ export class ByteWriter {
   patchInt32(at: number, v: number): void {
     if (!(at >= 0 && at + 4 <= this.#pos)) bug(`patch outside written bytes: ${at}`);
     this.#view.setInt32(at, v);
+    // With referenced payloads, the first segment may be a view of an older buffer (the
+    // buffer grew since): patch it there too. Only the first segment can be patched.
+    const first = this.#chunks[0];
+    if (first !== undefined) {
+      if (at + 4 > first.length) bug(`patch outside the first segment: ${at}`);
+      new DataView(first.buffer, first.byteOffset, first.length).setInt32(at, v);
+    }
   }
 
   /** The bytes written so far, as a view (no copy); the writer must not be reused. */
   finish(): Uint8Array {
+    if (this.#chunks.length > 0) bug("finish() on a writer holding referenced payloads");
     return this.#buf.subarray(0, this.#pos);
+  }
+
+  /**
+   * The frame as views to write in order: buffer segments and referenced payloads (empty
+   * segments left out). The writer must not be reused.
+   */
+  finishChunks(): Uint8Array[] {
+    const out = [...this.#chunks, this.#buf.subarray(this.#segmentStart, this.#pos)];
+    return out.filter((c) => c.length > 0);
   }
 }
 

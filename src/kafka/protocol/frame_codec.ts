@@ -144,6 +144,30 @@ export function encodeResponse<N extends ApiName>(
   return w.finish();
 }
 
+/** Payloads at least this long are referenced by `encodeResponseChunks`, not copied. */
+export const ZERO_COPY_MIN_BYTES = 4096;
+
+/**
+ * Encodes a response like `encodeResponse` but returns it as views to write in order,
+ * without copying byte payloads of `ZERO_COPY_MIN_BYTES` or more (record batches of Fetch
+ * responses): the hot path of consumers. The payloads must stay unchanged until written.
+ */
+export function encodeResponseChunks<N extends ApiName>(
+  api: N,
+  version: number,
+  correlationId: number,
+  body: ResponseInput<N>,
+): Uint8Array[] {
+  const spec = API_REGISTRY[api].response;
+  const codec = messageCodec(spec, version);
+  const w = new ByteWriter(1024, ZERO_COPY_MIN_BYTES);
+  w.int32(0);
+  writeResponseHeader(w, correlationId, responseHeaderVersion(spec.apiKey, codec.flexible));
+  codec.encode(w, body as unknown as Struct);
+  w.patchInt32(0, w.length - FRAME_SIZE_PREFIX_BYTES);
+  return w.finishChunks();
+}
+
 /** A decoded response. */
 export interface DecodedResponse<N extends ApiName> {
   readonly correlationId: number;

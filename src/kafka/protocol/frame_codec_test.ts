@@ -12,6 +12,7 @@ import {
   encodeApiVersionsFallback,
   encodeRequest,
   encodeResponse,
+  encodeResponseChunks,
   UNSUPPORTED_VERSION,
 } from "./frame_codec.ts";
 import { parseVersionRange } from "./message_spec.ts";
@@ -181,4 +182,37 @@ Deno.test("SUPPORTED_VERSIONS covers the versions real clients need", () => {
     ["DescribeCluster", 1],
   ];
   for (const [api, max] of needs) ok((range(api)?.maxVersion ?? -1) >= max, api);
+});
+
+Deno.test("encodeResponseChunks gives the same bytes as encodeResponse without copying records", () => {
+  const big = new Uint8Array(10_000).fill(9);
+  const small = new Uint8Array(100).fill(3);
+  for (const version of [4, 11, 12, 13, 16]) {
+    const body = {
+      throttleTimeMs: 1,
+      errorCode: 0,
+      sessionId: 5,
+      responses: [{
+        topic: "t",
+        topicId: "ab".repeat(16),
+        partitions: [0, 1, 2].map((p) => ({
+          partitionIndex: p,
+          errorCode: 0,
+          highWatermark: 10n,
+          abortedTransactions: null,
+          records: p === 1 ? small : big,
+        })),
+      }],
+    };
+    const whole = encodeResponse("Fetch", version, 3, body);
+    const chunks = encodeResponseChunks("Fetch", version, 3, body);
+    const joined = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+    let at = 0;
+    for (const c of chunks) {
+      joined.set(c, at);
+      at += c.length;
+    }
+    deepStrictEqual(joined, whole, `Fetch v${version}`);
+    equal(chunks.filter((c) => c === big).length, 2, "big records are referenced, not copied");
+  }
 });

@@ -42,6 +42,7 @@ export {
   encodeApiVersionsFallback,
   encodeRequest,
   encodeResponse,
+  encodeResponseChunks,
   FRAME_SIZE_PREFIX_BYTES,
   isVersionSupported,
   type RequestFrame,
