@@ -88,3 +88,13 @@ export async function readLines(
     await reader.cancel().catch(() => undefined);
   }
 }
+
+/** Sends SIGKILL to the child's PID; a child that already exited cannot be signalled. */
+export function killChild(child: Deno.ChildProcess): void {
+  try {
+    child.kill("SIGKILL");
+  } catch (err) {
+    // Deno throws TypeError for an exited child; its exit status then tells what happened.
+    if (!(err instanceof TypeError)) throw err;
+  }
+}
