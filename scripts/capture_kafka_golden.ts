@@ -6,7 +6,8 @@
  * after our answer is itself a check of the ApiVersions response encoding.
  *
  * Clients: kcat (librdkafka, `apt-get install kcat`), kafka-python 2.0.2 (`apt-get install
- * python3-kafka`) and kafkajs 2.2.4 (npm, in-process).
+ * python3-kafka`), kafkajs 2.2.4 (npm, in-process) and @platformatic/kafka 2.12.1 (npm, in a
+ * child `deno eval`).
  * Nothing leaves the loopback interface; each capture stops by itself after a few seconds.
  *
  * Usage: deno run --allow-net --allow-run --allow-read --allow-write --allow-env --allow-sys
@@ -21,7 +22,8 @@ import {
 } from "../src/kafka/protocol/mod.ts";
 
 const OUT_DIR = new URL("../tests/fixtures/kafka/", import.meta.url);
-const CAPTURE_TIMEOUT_MS = 8000;
+/** Generous: the first @platformatic/kafka run downloads the package. */
+const CAPTURE_TIMEOUT_MS = 60_000;
 const FRAMES_WANTED = 2;
 const RANGES = SUPPORTED_VERSIONS.map(({ apiKey, minVersion, maxVersion }) => ({
   apiKey,
@@ -162,6 +164,34 @@ async function captureKafkaPython(): Promise<string[]> {
   }
 }
 
+/**
+ * @platformatic/kafka (pure TypeScript, flexible versions throughout) in a child Deno
+ * process, so the package stays out of the project's import map and lock file.
+ */
+const PLATFORMATIC_KAFKA = "npm:@platformatic/kafka@2.12.1";
+
+async function capturePlatformatic(): Promise<string[]> {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  const code = [
+    `import { Admin } from "${PLATFORMATIC_KAFKA}";`,
+    `const admin = new Admin({ clientId: "pyralog-golden", bootstrapBrokers: ["127.0.0.1:${port}"], retries: 0 });`,
+    `try { await admin.metadata({ topics: ["golden"] }); } catch { /* expected: we close */ }`,
+    `await admin.close();`,
+  ].join("\n");
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--no-lock", code],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  try {
+    return await withTimeout(capture(listener, "platformatic"), "@platformatic/kafka");
+  } finally {
+    listener.close();
+    await stop(child);
+  }
+}
+
 async function captureKafkajs(): Promise<string[]> {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const { port } = listener.addr as Deno.NetAddr;
@@ -191,3 +221,4 @@ console.log(JSON.stringify({ kcat: await captureKcat("supported") }));
 console.log(JSON.stringify({ kcat: await captureKcat("fallback") }));
 console.log(JSON.stringify({ kafkaPython: await captureKafkaPython() }));
 console.log(JSON.stringify({ kafkajs: await captureKafkajs() }));
+console.log(JSON.stringify({ platformatic: await capturePlatformatic() }));

@@ -1,7 +1,7 @@
 /**
  * Golden frames captured from real clients (tests/fixtures/kafka/, see its README): the
- * codec must decode exactly what kcat/librdkafka 2.0.2, kafka-python 2.0.2 and kafkajs 2.2.4
- * send, and
+ * codec must decode exactly what kcat/librdkafka 2.0.2, kafka-python 2.0.2, kafkajs 2.2.4 and
+ * @platformatic/kafka 2.12.1 send, and
  * re-encoding the decoded request must give back the client's bytes.
  */
 import { deepStrictEqual, equal } from "node:assert/strict";
@@ -93,5 +93,29 @@ Deno.test("golden: kafka-python 2.0.2 ApiVersions v0 then Metadata v0 (all topic
   deepStrictEqual(req.body.topics, []);
   // Absent before v4: auto-creation defaults to true, as Kafka's schema says.
   equal(req.body.allowAutoTopicCreation, true);
+  reencodes(bytes, req);
+});
+
+Deno.test("golden: @platformatic/kafka 2.12.1 ApiVersions v3 and flexible Metadata v12", async () => {
+  const first = await load("platformatic_1_ApiVersions_v3.bin");
+  deepStrictEqual(first.req.body, {
+    clientSoftwareName: "platformatic-kafka",
+    clientSoftwareVersion: "2.12.1",
+  });
+  reencodes(first.bytes, first.req);
+  const { bytes, req } = await load("platformatic_2_Metadata_v12.bin");
+  if (req.api !== "Metadata") throw new Error(`unexpected ${req.api}`);
+  deepStrictEqual(req.header, {
+    apiKey: 3,
+    apiVersion: 12,
+    correlationId: 2,
+    clientId: "pyralog-golden",
+  });
+  deepStrictEqual(req.body, {
+    topics: [{ topicId: "0".repeat(32), name: "golden" }],
+    allowAutoTopicCreation: false,
+    includeClusterAuthorizedOperations: false,
+    includeTopicAuthorizedOperations: false,
+  });
   reencodes(bytes, req);
 });
