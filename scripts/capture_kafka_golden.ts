@@ -15,21 +15,17 @@
  */
 import { Kafka, logLevel } from "kafkajs";
 import {
+  ADVERTISED_API_KEYS,
   decodeRequestFrame,
   encodeApiVersionsFallback,
   encodeResponse,
-  SUPPORTED_VERSIONS,
 } from "../src/kafka/protocol/mod.ts";
 
 const OUT_DIR = new URL("../tests/fixtures/kafka/", import.meta.url);
 /** Generous: the first @platformatic/kafka run downloads the package. */
 const CAPTURE_TIMEOUT_MS = 60_000;
 const FRAMES_WANTED = 2;
-const RANGES = SUPPORTED_VERSIONS.map(({ apiKey, minVersion, maxVersion }) => ({
-  apiKey,
-  minVersion,
-  maxVersion,
-}));
+const RANGES = ADVERTISED_API_KEYS;
 
 /** Reads whole size-prefixed frames from a connection. */
 async function* frames(conn: Deno.Conn): AsyncGenerator<Uint8Array> {

@@ -16,7 +16,7 @@ import {
   UNSUPPORTED_VERSION,
 } from "./frame_codec.ts";
 import { parseVersionRange } from "./message_spec.ts";
-import { SUPPORTED_VERSIONS } from "./supported_versions.ts";
+import { ADVERTISED_API_KEYS, SUPPORTED_VERSIONS } from "./supported_versions.ts";
 import { sampleValue, versionsOf } from "./_sample_value.ts";
 
 /** Strips and checks the int32 size prefix. */
@@ -119,14 +119,7 @@ Deno.test("decodeRequestFrame reports unknown APIs and versions with their heade
 });
 
 Deno.test("encodeApiVersionsFallback answers in v0 format with error 35 and the ranges", () => {
-  const frame = payload(encodeApiVersionsFallback(
-    12,
-    SUPPORTED_VERSIONS.map(({ apiKey, minVersion, maxVersion }) => ({
-      apiKey,
-      minVersion,
-      maxVersion,
-    })),
-  ));
+  const frame = payload(encodeApiVersionsFallback(12, ADVERTISED_API_KEYS));
   const r = new ByteReader(frame);
   equal(r.int32(), 12); // header v0: no tag byte
   equal(r.int16(), UNSUPPORTED_VERSION);

@@ -51,7 +51,11 @@ export {
   type UnsupportedRequest,
 } from "./frame_codec.ts";
 export { type RequestHeader, responseHeaderVersion } from "./request_header.ts";
-export { SUPPORTED_VERSIONS, type SupportedVersion } from "./supported_versions.ts";
+export {
+  ADVERTISED_API_KEYS,
+  SUPPORTED_VERSIONS,
+  type SupportedVersion,
+} from "./supported_versions.ts";
 export { ByteReader } from "./byte_reader.ts";
 export { ByteWriter } from "./byte_writer.ts";
 export { messageCodec, type Struct, type VersionCodec } from "./message_codec.ts";

@@ -20,6 +20,7 @@
  * - SaslHandshake stays at 0-1 (KAFKA-9577).
  */
 import type { ApiName } from "./api_registry.ts";
+import type { ApiVersionRange } from "./frame_codec.ts";
 
 /** One advertised range. */
 export interface SupportedVersion {
@@ -61,3 +62,8 @@ export const SUPPORTED_VERSIONS: readonly SupportedVersion[] = [
   { api: "DescribeCluster", apiKey: 60, minVersion: 0, maxVersion: 1 },
   { api: "DescribeProducers", apiKey: 61, minVersion: 0, maxVersion: 0 },
 ];
+
+/** The `apiKeys` list of an ApiVersions response advertising `SUPPORTED_VERSIONS`. */
+export const ADVERTISED_API_KEYS: readonly ApiVersionRange[] = SUPPORTED_VERSIONS.map((
+  { apiKey, minVersion, maxVersion },
+) => ({ apiKey, minVersion, maxVersion }));
