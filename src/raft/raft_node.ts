@@ -533,7 +533,12 @@ export class RaftNode {
     if (msg.type === "preVoteResp" && msg.granted) return true;
     const fromLeader = msg.type === "append" || msg.type === "heartbeat" ||
       msg.type === "installSnapshot";
-    this.#becomeFollower(msg.term, fromLeader ? msg.from : undefined);
+    // Figure 2: only a leader's message or a granted vote restarts the election timer; a
+    // higher term alone does not (else doomed candidates, e.g. with stale logs under E = N,
+    // keep resetting the one replica that could win). A leader's counter means something
+    // else, so it restarts.
+    const resetTimer = fromLeader || this.#role === "leader";
+    this.#becomeFollower(msg.term, fromLeader ? msg.from : undefined, resetTimer);
     return true;
   }
 
@@ -904,7 +909,7 @@ export class RaftNode {
 
   // ---------------------------------------------------------------- role changes
 
-  #becomeFollower(newTerm: Term, leader: NodeId | undefined): void {
+  #becomeFollower(newTerm: Term, leader: NodeId | undefined, resetTimer = true): void {
     if (newTerm > this.#term || leader !== this.#leader) this.#matchedEnd = offset(0);
     if (newTerm > this.#term) {
       this.#term = newTerm;
@@ -916,7 +921,7 @@ export class RaftNode {
     this.#votes.clear();
     this.#transferTarget = undefined;
     this.#pendingReads = [];
-    this.#resetElectionTimer();
+    if (resetTimer) this.#resetElectionTimer();
   }
 
   #campaign(kind: "preVote" | "election", transfer: boolean): void {

@@ -3,24 +3,26 @@
  *
  *   deno task sim --seeds N [--start-seed S]   run N seeds from S (default: random S)
  *   deno task sim --seed S [--trace-lines K]   replay one seed and print its trace
+ *   --safety-ms MS                              length of the faulty phase (default 3000)
  *
  * Prints one summary line per batch of seeds; on the first violation prints the seed, the
  * violation and the tail of a readable trace (replayed with tracing on, identical to the
  * failing run) and exits 1.
  */
 import { parseArgs } from "node:util";
-import { runSeed, type SimResult } from "./simulator.ts";
+import { runSeed, type SimOptions, type SimResult } from "./simulator.ts";
 
 const BATCH_SEEDS = 1000;
 
-function printFailure(result: SimResult, traceLines: number): void {
-  const replay = runSeed({ seed: result.seed, trace: true });
+function printFailure(result: SimResult, traceLines: number, extra: Partial<SimOptions>): void {
+  const replay = runSeed({ ...extra, seed: result.seed, trace: true });
   const lines = traceLines > 0 ? replay.trace.slice(-traceLines) : replay.trace;
   console.log(`FAIL seed=${result.seed} ${result.summary}`);
   console.log(`violation: ${result.violation}`);
   console.log(`trace (last ${lines.length} of ${replay.trace.length} lines):`);
   for (const line of lines) console.log(line);
-  console.log(`replay: deno task sim --seed ${result.seed}`);
+  const safety = extra.safetyMs === undefined ? "" : ` --safety-ms ${extra.safetyMs}`;
+  console.log(`replay: deno task sim --seed ${result.seed}${safety}`);
 }
 
 function main(): number {
@@ -31,12 +33,16 @@ function main(): number {
       "start-seed": { type: "string" },
       seed: { type: "string" },
       "trace-lines": { type: "string", default: "300" },
+      "safety-ms": { type: "string" },
     },
   });
   const traceLines = Number(values["trace-lines"]);
+  const extra: Partial<SimOptions> = values["safety-ms"] === undefined
+    ? {}
+    : { safetyMs: Number(values["safety-ms"]) };
   if (values.seed !== undefined) {
     const seed = Number(values.seed);
-    const result = runSeed({ seed, trace: true });
+    const result = runSeed({ ...extra, seed, trace: true });
     const lines = traceLines > 0 ? result.trace.slice(-traceLines) : result.trace;
     for (const line of lines) console.log(line);
     console.log(
@@ -62,9 +68,9 @@ function main(): number {
   let commits = 0;
   for (let i = 0; i < count; i++) {
     const seed = start + i;
-    const result = runSeed({ seed });
+    const result = runSeed({ ...extra, seed });
     if (result.violation !== undefined) {
-      printFailure(result, traceLines);
+      printFailure(result, traceLines, extra);
       return 1;
     }
     elections += result.stats.elections;

@@ -40,8 +40,8 @@ export const HEARTBEAT_TICKS = 3;
 const SAFETY_PHASE_MS = 3_000;
 const LIVENESS_BOUND_MS = 4_000;
 const CLIENT_INTERVAL_MS = 20;
-/** Bound on events per run, so a livelocked simulation still terminates. */
-const MAX_EVENTS = 400_000;
+/** Bound on events per simulated second, so a livelocked simulation still terminates. */
+const MAX_EVENTS_PER_SEC = 100_000;
 
 /** A deliberately injected bug, to prove the checker can fail. */
 export type InjectedBug =
@@ -58,6 +58,8 @@ export interface SimOptions {
   readonly bug?: InjectedBug;
   /** Override the randomly drawn durability mode. */
   readonly mode?: DurabilityMode;
+  /** Length of the faulty phase in simulated ms (default 3000). */
+  readonly safetyMs?: number;
 }
 
 /** The outcome of one seed. */
@@ -232,7 +234,7 @@ class Simulation {
     }
     this.#queue.push(this.#knobs.faultEveryMs, { type: "fault" });
     this.#queue.push(CLIENT_INTERVAL_MS, { type: "client" });
-    this.#queue.push(SAFETY_PHASE_MS, { type: "heal" });
+    this.#queue.push(options.safetyMs ?? SAFETY_PHASE_MS, { type: "heal" });
   }
 
   get summary(): string {
@@ -251,8 +253,8 @@ class Simulation {
       if (next === undefined) break;
       this.#nowMs = next.atMs;
       this.#stats.events++;
-      if (this.#stats.events > MAX_EVENTS) {
-        violation = `event bound ${MAX_EVENTS} exceeded`;
+      if (this.#stats.events > MAX_EVENTS_PER_SEC * (this.#nowMs / 1000 + 1)) {
+        violation = `event bound exceeded: ${this.#stats.events} events by ${this.#nowMs} ms`;
         break;
       }
       try {
@@ -355,6 +357,8 @@ class Simulation {
       if (start !== undefined && !start.discard) {
         node.log.setStart(start.offset, start.term, false);
         node.startMembership = start.membership;
+        // The new start is persisted with the log; a crash keeps at least an empty log there.
+        if (node.syncedEnd < start.offset) node.syncedEnd = start.offset;
         this.#log(`n${id} log start moved to ${start.offset}`);
       }
       const extraMs = this.#knobs.mode === "sync" ? node.diskDelayMs : 0;
@@ -539,14 +543,18 @@ class Simulation {
   }
 
   #client(): void {
-    const leader = this.#currentLeader();
+    // Clients also reach stale leaders (a partitioned old leader still thinks it leads):
+    // their uncommitted entries must later be truncated safely (§5.3).
+    const leaders = [...this.#nodes.values()].filter((n) => n.raft?.role === "leader" && !n.paused);
+    const leader = leaders[this.#prng.int(0, leaders.length - 1)];
     const raft = leader?.raft;
     if (leader === undefined || raft === undefined) return;
     const bytes = new Uint8Array(8);
     new DataView(bytes.buffer).setUint32(0, ++this.#payloadSeq);
     const result = raft.propose(bytes, this.#prng.int(1, 5));
     if (result.type === "ok") {
-      if (this.#healedAtMs !== undefined && this.#marker === undefined) {
+      const isCurrent = leader === this.#currentLeader();
+      if (this.#healedAtMs !== undefined && this.#marker === undefined && isCurrent) {
         this.#marker = { term: result.term, end: result.last + 1 };
         this.#log(`marker proposed at ${result.base}-${result.last} t${result.term}`);
       }
