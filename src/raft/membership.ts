@@ -80,12 +80,19 @@ export function validateMembership(m: Membership): string | undefined {
  * @throws {RangeError} when the membership is invalid.
  */
 export function quorumsOf(m: Membership): Quorums {
+  // Memberships are immutable values and this runs on every acknowledgement: cache it.
+  const cached = QUORUM_CACHE.get(m);
+  if (cached !== undefined) return cached;
   const error = validateMembership(m);
   if (error !== undefined) throw new RangeError(error);
   const n = m.voters.length;
   const e = m.electionQuorum ?? majority(n);
-  return { w: m.replicationQuorum ?? majority(n), e, confirm: n - e + 1 };
+  const q: Quorums = { w: m.replicationQuorum ?? majority(n), e, confirm: n - e + 1 };
+  QUORUM_CACHE.set(m, q);
+  return q;
 }
+
+const QUORUM_CACHE = new WeakMap<Membership, Quorums>();
 
 /**
  * Applies a single-server change, returning the new membership or a reason for refusal.

@@ -174,6 +174,8 @@ export class RaftNode {
   readonly #durability: Durability;
   #cachedHw: Offset;
   #outstanding: Ready | undefined;
+  /** New own entries not yet offered to followers (see #appendOwn). */
+  #broadcastPending = false;
 
   /** @throws {RangeError} on invalid settings or membership. */
   constructor(config: RaftConfig) {
@@ -397,7 +399,7 @@ export class RaftNode {
   /** True when `ready()` has something to hand out. */
   hasReady(): boolean {
     const hs = this.#persisted;
-    return this.#msgs.length > 0 ||
+    return this.#msgs.length > 0 || this.#broadcastPending ||
       this.#log.unstableEntries().length > 0 ||
       this.#log.pendingStart() !== undefined ||
       this.#hw > this.#appliedHw ||
@@ -408,6 +410,10 @@ export class RaftNode {
   /** Collects what the runtime must persist, send and apply (see the file comment). */
   ready(): Ready {
     this.#assertNoReady();
+    if (this.#broadcastPending) {
+      this.#broadcastPending = false;
+      if (this.#role === "leader") this.#broadcastAppend();
+    }
     const hs = this.#persisted;
     const changed = hs.term !== this.#term || hs.votedFor !== this.#votedFor ||
       hs.highWatermark !== this.#hw;
@@ -889,7 +895,9 @@ export class RaftNode {
     const entry: Entry = { base, last: offset(base + count - 1), term: this.#term, payload };
     this.#log.append([entry]);
     if (payload.type === "config") this.#syncProgress();
-    this.#broadcastAppend();
+    // Appends go out at the next ready(): proposals made in between share one message per
+    // follower (batching without delaying anything beyond the runtime's own loop).
+    this.#broadcastPending = true;
     return entry;
   }
 

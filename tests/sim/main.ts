@@ -4,6 +4,7 @@
  *   deno task sim --seeds N [--start-seed S]   run N seeds from S (default: random S)
  *   deno task sim --seed S [--trace-lines K]   replay one seed and print its trace
  *   --safety-ms MS                              length of the faulty phase (default 3000)
+ *   --bug countRefusals|ackUnsynced             inject a bug (shows the checker failing)
  *
  * Prints one summary line per batch of seeds; on the first violation prints the seed, the
  * violation and the tail of a readable trace (replayed with tracing on, identical to the
@@ -22,7 +23,8 @@ function printFailure(result: SimResult, traceLines: number, extra: Partial<SimO
   console.log(`trace (last ${lines.length} of ${replay.trace.length} lines):`);
   for (const line of lines) console.log(line);
   const safety = extra.safetyMs === undefined ? "" : ` --safety-ms ${extra.safetyMs}`;
-  console.log(`replay: deno task sim --seed ${result.seed}${safety}`);
+  const bug = extra.bug === undefined ? "" : ` --bug ${extra.bug}`;
+  console.log(`replay: deno task sim --seed ${result.seed}${safety}${bug}`);
 }
 
 function main(): number {
@@ -34,12 +36,19 @@ function main(): number {
       seed: { type: "string" },
       "trace-lines": { type: "string", default: "300" },
       "safety-ms": { type: "string" },
+      bug: { type: "string" },
     },
   });
   const traceLines = Number(values["trace-lines"]);
-  const extra: Partial<SimOptions> = values["safety-ms"] === undefined
-    ? {}
-    : { safetyMs: Number(values["safety-ms"]) };
+  const bug = values.bug;
+  if (bug !== undefined && bug !== "countRefusals" && bug !== "ackUnsynced") {
+    console.error(`Cannot run simulation: unknown --bug "${bug}"`);
+    return 2;
+  }
+  const extra: Partial<SimOptions> = {
+    ...(values["safety-ms"] === undefined ? {} : { safetyMs: Number(values["safety-ms"]) }),
+    ...(bug === undefined ? {} : { bug }),
+  };
   if (values.seed !== undefined) {
     const seed = Number(values.seed);
     const result = runSeed({ ...extra, seed, trace: true });

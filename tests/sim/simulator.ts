@@ -486,6 +486,7 @@ class Simulation {
     const msg: Message = this.#bug === "countRefusals" && delivered.type === "voteResp"
       ? { ...delivered, granted: true }
       : delivered;
+    if (msg !== delivered) this.#log("bug: a refused vote is delivered as granted");
     const node = this.#node(msg.to);
     if (node.raft === undefined) return;
     if (this.#blocked.has(`${msg.from}>${msg.to}`)) {
