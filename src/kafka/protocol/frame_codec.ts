@@ -24,6 +24,7 @@ import {
   type ResponseOf,
 } from "./api_registry.ts";
 import { ByteReader } from "./byte_reader.ts";
+import { ERROR_CODES } from "./error_codes.ts";
 import { ByteWriter } from "./byte_writer.ts";
 import { messageCodec, type Struct } from "./message_codec.ts";
 import { inRange, parseVersionRange } from "./message_spec.ts";
@@ -38,8 +39,8 @@ import {
   writeResponseHeader,
 } from "./request_header.ts";
 
-/** Kafka error code UNSUPPORTED_VERSION. */
-export const UNSUPPORTED_VERSION = 35;
+/** Kafka error code UNSUPPORTED_VERSION (35). */
+export const UNSUPPORTED_VERSION: number = ERROR_CODES.UNSUPPORTED_VERSION;
 /** Bytes of the int32 size prefix of every frame. */
 export const FRAME_SIZE_PREFIX_BYTES = 4;
 

@@ -51,6 +51,7 @@ export {
   type UnsupportedRequest,
 } from "./frame_codec.ts";
 export { type RequestHeader, responseHeaderVersion } from "./request_header.ts";
+export { ERROR_CODES, type ErrorName } from "./error_codes.ts";
 export {
   ADVERTISED_API_KEYS,
   SUPPORTED_VERSIONS,
