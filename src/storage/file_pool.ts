@@ -159,6 +159,14 @@ export function writeFileAtomic(dir: string, name: string, data: Uint8Array): vo
     fs.renameSync(tmp, `${dir}/${name}`);
     syncDir(dir);
   } catch (err) {
+    try {
+      // A leftover temp file keeps holding the space a full disk needs back before the
+      // failed step can be retried; PartitionLog.open removes leftovers only on a restart.
+      fs.rmSync(tmp, { force: true });
+    } catch (rmErr) {
+      // The write error is the one to report; the leftover is removed at the next open.
+      console.error(`Cannot remove "${tmp}" after a failed write`, rmErr);
+    }
     throw wrapIoError(`Cannot write "${dir}/${name}"`, err);
   }
 }
