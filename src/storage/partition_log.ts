@@ -256,7 +256,9 @@ export class PartitionLog {
       );
     }
     const now = this.#clock.nowMs();
-    if (this.#shouldRoll(batch.length, now)) this.#roll(now);
+    // A sealed active segment is left by a roll that sealed it but could not create the next
+    // one (a full disk): it must not be written again, so the roll is retried first.
+    if (this.#active.sealed || this.#shouldRoll(batch.length, now)) this.#roll(now);
     setBaseOffset(batch, base);
     let logAppendTimeMs = -1;
     if (options.logAppendTime) {
@@ -317,9 +319,11 @@ export class PartitionLog {
   #roll(nowMs: number): void {
     const old = this.#active;
     const sync = this.config.fsync !== "never";
-    old.seal(sync);
-    if (sync) this.#markFlushed(old.nextOffset);
-    else this.#unsyncedSealed.push(old);
+    if (!old.sealed) {
+      old.seal(sync);
+      if (sync) this.#markFlushed(old.nextOffset);
+      else this.#unsyncedSealed.push(old);
+    }
     this.#segments.push(
       Segment.create(this.dir, old.nextOffset, this.#pool, this.config.indexIntervalBytes, nowMs),
     );
