@@ -250,6 +250,26 @@ function defaultFor(type: PrimitiveType, dflt: unknown): unknown {
 
 const EMPTY_BYTES = new Uint8Array(0);
 
+/** Fixed-width primitives: size on the wire, reader and checked writer. */
+interface FixedWidthCodec {
+  readonly bytes: number;
+  decode(r: ByteReader): unknown;
+  encode(w: ByteWriter, v: unknown, where: string): void;
+}
+
+const FIXED_WIDTH: Record<Exclude<PrimitiveType, "string" | "bytes" | "records">, FixedWidthCodec> =
+  {
+    bool: { bytes: 1, decode: (r) => r.bool(), encode: (w, v) => w.bool(v === true) },
+    int8: { bytes: 1, decode: (r) => r.int8(), encode: (w, v, at) => w.int8(num(at, v)) },
+    int16: { bytes: 2, decode: (r) => r.int16(), encode: (w, v, at) => w.int16(num(at, v)) },
+    uint16: { bytes: 2, decode: (r) => r.uint16(), encode: (w, v, at) => w.uint16(num(at, v)) },
+    int32: { bytes: 4, decode: (r) => r.int32(), encode: (w, v, at) => w.int32(num(at, v)) },
+    uint32: { bytes: 4, decode: (r) => r.uint32(), encode: (w, v, at) => w.uint32(num(at, v)) },
+    int64: { bytes: 8, decode: (r) => r.int64(), encode: (w, v, at) => w.int64(big(at, v)) },
+    float64: { bytes: 8, decode: (r) => r.float64(), encode: (w, v, at) => w.float64(num(at, v)) },
+    uuid: { bytes: 16, decode: (r) => r.uuid(), encode: (w, v, at) => w.uuid(str(at, v)) },
+  };
+
 function primitiveCodec(
   where: string,
   type: PrimitiveType,
@@ -266,70 +286,16 @@ function primitiveCodec(
   const checkNull = (v: unknown): void => {
     if (!(v !== null || nullable)) bug(`${where}: null in a version where it is not nullable`);
   };
+  if (type !== "string" && type !== "bytes" && type !== "records") {
+    const fixed = FIXED_WIDTH[type];
+    return {
+      ...base,
+      minBytes: fixed.bytes,
+      decode: fixed.decode,
+      encode: (w, v) => fixed.encode(w, v, where),
+    };
+  }
   switch (type) {
-    case "bool":
-      return {
-        ...base,
-        minBytes: 1,
-        decode: (r) => r.bool(),
-        encode: (w, v) => w.bool(v === true),
-      };
-    case "int8":
-      return {
-        ...base,
-        minBytes: 1,
-        decode: (r) => r.int8(),
-        encode: (w, v) => w.int8(num(where, v)),
-      };
-    case "int16":
-      return {
-        ...base,
-        minBytes: 2,
-        decode: (r) => r.int16(),
-        encode: (w, v) => w.int16(num(where, v)),
-      };
-    case "uint16":
-      return {
-        ...base,
-        minBytes: 2,
-        decode: (r) => r.uint16(),
-        encode: (w, v) => w.uint16(num(where, v)),
-      };
-    case "int32":
-      return {
-        ...base,
-        minBytes: 4,
-        decode: (r) => r.int32(),
-        encode: (w, v) => w.int32(num(where, v)),
-      };
-    case "uint32":
-      return {
-        ...base,
-        minBytes: 4,
-        decode: (r) => r.uint32(),
-        encode: (w, v) => w.uint32(num(where, v)),
-      };
-    case "int64":
-      return {
-        ...base,
-        minBytes: 8,
-        decode: (r) => r.int64(),
-        encode: (w, v) => w.int64(big(where, v)),
-      };
-    case "float64":
-      return {
-        ...base,
-        minBytes: 8,
-        decode: (r) => r.float64(),
-        encode: (w, v) => w.float64(num(where, v)),
-      };
-    case "uuid":
-      return {
-        ...base,
-        minBytes: 16,
-        decode: (r) => r.uuid(),
-        encode: (w, v) => w.uuid(str(where, v)),
-      };
     case "string":
       return {
         ...base,
