@@ -24,3 +24,29 @@ export {
   type ProducerSummary,
   type SequenceCheck,
 } from "./producer_state.ts";
+export {
+  type AdminError,
+  type AdminErrorKind,
+  AdminService,
+  type AdminServiceOptions,
+  type CreatedTopic,
+  endOffsetForEpoch,
+  HIGH_WATERMARK_OFFSET,
+  type NewTopic,
+  UNDEFINED_EPOCH,
+  UNDEFINED_EPOCH_OFFSET,
+  USE_DEFAULT,
+} from "./admin_service.ts";
+export {
+  applyConfigChanges,
+  type ConfigChange,
+  ConfigOperation,
+  ConfigSource,
+  ConfigType,
+  type EffectiveConfig,
+  effectiveTopicConfigs,
+  isKnownTopicConfig,
+  replaceConfigs,
+  TOPIC_CONFIG_CATALOG,
+  type TopicConfigSpec,
+} from "./topic_config_catalog.ts";

@@ -59,6 +59,8 @@ export const ErrorCode = {
   UNKNOWN_TOPIC_ID: 100,
   INCONSISTENT_TOPIC_ID: 103,
   TRANSACTIONAL_ID_NOT_FOUND: 105,
+  MISMATCHED_ENDPOINT_TYPE: 114,
+  UNSUPPORTED_ENDPOINT_TYPE: 115,
 } as const;
 
 /** A Kafka error code value. */
