@@ -41,6 +41,12 @@ import {
 
 /** Kafka error code UNSUPPORTED_VERSION (35). */
 export const UNSUPPORTED_VERSION: number = ERROR_CODES.UNSUPPORTED_VERSION;
+/**
+ * First buffer size for an encoded frame. Most frames are smaller; a larger one grows the
+ * buffer by doubling, which for a records blob means one allocation sized to fit it (walking
+ * the body to guess the size first cost more than the growth, bench/protocol_bench.ts).
+ */
+const INITIAL_FRAME_BYTES = 1024;
 /** Bytes of the int32 size prefix of every frame. */
 export const FRAME_SIZE_PREFIX_BYTES = 4;
 
@@ -113,7 +119,7 @@ export function encodeRequest<N extends ApiName>(
   body: RequestInput<N>,
 ): Uint8Array {
   const codec = messageCodec(API_REGISTRY[api].request, version);
-  const w = new ByteWriter(estimateBytes(body));
+  const w = new ByteWriter(INITIAL_FRAME_BYTES);
   w.int32(0);
   writeRequestHeader(
     w,
@@ -137,7 +143,7 @@ export function encodeResponse<N extends ApiName>(
 ): Uint8Array {
   const spec = API_REGISTRY[api].response;
   const codec = messageCodec(spec, version);
-  const w = new ByteWriter(estimateBytes(body));
+  const w = new ByteWriter(INITIAL_FRAME_BYTES);
   w.int32(0);
   writeResponseHeader(w, correlationId, responseHeaderVersion(spec.apiKey, codec.flexible));
   codec.encode(w, body as unknown as Struct);
@@ -145,7 +151,26 @@ export function encodeResponse<N extends ApiName>(
   return w.finish();
 }
 
-/** Payloads at least this long are referenced by `encodeResponseChunks`, not copied. */
+/**
+ * Encodes a request like `encodeRequest` but as views to write in order, referencing byte
+ * payloads of `ZERO_COPY_MIN_BYTES` or more (Produce record batches) instead of copying.
+ */
+export function encodeRequestChunks<N extends ApiName>(
+  api: N,
+  version: number,
+  header: RequestHeaderInput,
+  body: RequestInput<N>,
+): Uint8Array[] {
+  const codec = messageCodec(API_REGISTRY[api].request, version);
+  const w = new ByteWriter(INITIAL_FRAME_BYTES, ZERO_COPY_MIN_BYTES);
+  w.int32(0);
+  writeRequestHeader(w, { apiKey: apiKeyOf(api), apiVersion: version, ...header }, codec.flexible);
+  codec.encode(w, body as unknown as Struct);
+  w.patchInt32(0, w.length - FRAME_SIZE_PREFIX_BYTES);
+  return w.finishChunks();
+}
+
+/** Payloads at least this long are referenced by the `*Chunks` encoders, not copied. */
 export const ZERO_COPY_MIN_BYTES = 4096;
 
 /**
@@ -161,7 +186,7 @@ export function encodeResponseChunks<N extends ApiName>(
 ): Uint8Array[] {
   const spec = API_REGISTRY[api].response;
   const codec = messageCodec(spec, version);
-  const w = new ByteWriter(1024, ZERO_COPY_MIN_BYTES);
+  const w = new ByteWriter(INITIAL_FRAME_BYTES, ZERO_COPY_MIN_BYTES);
   w.int32(0);
   writeResponseHeader(w, correlationId, responseHeaderVersion(spec.apiKey, codec.flexible));
   codec.encode(w, body as unknown as Struct);
@@ -221,19 +246,4 @@ export function encodeApiVersionsFallback(
     errorCode: UNSUPPORTED_VERSION,
     apiKeys,
   });
-}
-
-/** Frame size guess: bodies carrying records are large, the rest are small. */
-function estimateBytes(body: unknown): number {
-  let total = 256;
-  const visit = (v: unknown, depth: number): void => {
-    if (depth > 6 || v === null || typeof v !== "object") return;
-    if (v instanceof Uint8Array) {
-      total += v.length;
-      return;
-    }
-    for (const x of Array.isArray(v) ? v : Object.values(v)) visit(x, depth + 1);
-  };
-  visit(body, 0);
-  return total;
 }

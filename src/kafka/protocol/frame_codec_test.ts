@@ -11,6 +11,7 @@ import {
   decodeResponseFrame,
   encodeApiVersionsFallback,
   encodeRequest,
+  encodeRequestChunks,
   encodeResponse,
   encodeResponseChunks,
   UNSUPPORTED_VERSION,
@@ -207,5 +208,30 @@ Deno.test("encodeResponseChunks gives the same bytes as encodeResponse without c
     }
     deepStrictEqual(joined, whole, `Fetch v${version}`);
     equal(chunks.filter((c) => c === big).length, 2, "big records are referenced, not copied");
+  }
+});
+
+Deno.test("encodeRequestChunks gives the same bytes as encodeRequest without copying records", () => {
+  const records = new Uint8Array(5000).fill(4);
+  for (const version of [0, 3, 9, 11]) {
+    const body = {
+      transactionalId: null,
+      acks: 1,
+      timeoutMs: 100,
+      topicData: [{
+        name: "t",
+        partitionData: [{ index: 0, records }, { index: 1, records: null }],
+      }],
+    };
+    const header = { correlationId: 8, clientId: "c" };
+    const chunks = encodeRequestChunks("Produce", version, header, body);
+    const joined = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+    let at = 0;
+    for (const c of chunks) {
+      joined.set(c, at);
+      at += c.length;
+    }
+    deepStrictEqual(joined, encodeRequest("Produce", version, header, body), `Produce v${version}`);
+    ok(chunks.includes(records));
   }
 });

@@ -41,6 +41,7 @@ export {
   decodeResponseFrame,
   encodeApiVersionsFallback,
   encodeRequest,
+  encodeRequestChunks,
   encodeResponse,
   encodeResponseChunks,
   FRAME_SIZE_PREFIX_BYTES,

@@ -1,7 +1,7 @@
 /**
  * DescribeCluster (key 60): DescribeClusterRequest.json / DescribeClusterResponse.json,
  * v0-1 (KIP-700); flexible from v0. v1 EndpointType (1 brokers, 2 controllers; KIP-919).
- * (Kafka 4.0's v2 adds IncludeFencedBrokers/IsFenced; not implemented.)
+ * (Kafka 4.0's v2, which reports fenced brokers, is not implemented.)
  */
 import type { MessageSpec } from "../message_spec.ts";
 

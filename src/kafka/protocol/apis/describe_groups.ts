@@ -1,7 +1,7 @@
 /**
  * DescribeGroups (key 15): DescribeGroupsRequest.json / DescribeGroupsResponse.json, v0-5.
  * v1 ThrottleTimeMs; v3 authorized operations (KIP-430); v4 GroupInstanceId (KIP-345); v5
- * flexible. (Kafka 4.0's v6 adds an ErrorMessage; not implemented.)
+ * flexible. (Kafka 4.0's v6 is not implemented.)
  */
 import type { MessageSpec } from "../message_spec.ts";
 

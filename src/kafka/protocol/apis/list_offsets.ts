@@ -3,7 +3,7 @@
  * v0 answers a list of old-style offsets (MaxNumOffsets); v1 a single Timestamp/Offset
  * (KIP-79); v2 IsolationLevel and ThrottleTimeMs (KIP-98); v4 leader epochs (KIP-320); v6
  * flexible; v7 MAX_TIMESTAMP (-3, KIP-734); v8 EARLIEST_LOCAL (-4, KIP-405); v9
- * LATEST_TIERED (-5, KIP-1005). v10 (Kafka 4.0, TimeoutMs) is not implemented.
+ * LATEST_TIERED (-5, KIP-1005). Kafka 4.0's v10 is not implemented.
  */
 import type { MessageSpec } from "../message_spec.ts";
 
