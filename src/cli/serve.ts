@@ -7,7 +7,10 @@
  * SIGTERM and SIGINT stop it gracefully: stop accepting, flush every log, exit 0.
  */
 import { startKafkaBroker } from "../kafka/broker/mod.ts";
-import { TopicStore } from "../storage/mod.ts";
+import type { LogService } from "../cluster/mod.ts";
+import { createHttpApp } from "../http/mod.ts";
+import { Metrics } from "../metrics/mod.ts";
+import { type PartitionLog, TopicStore } from "../storage/mod.ts";
 import type { HostPort, LogLevel, ServeConfig } from "./serve_config.ts";
 
 /** The package version reported by the node. */
@@ -59,37 +62,24 @@ export function startNode(config: ServeConfig): RunningNode {
     throw err;
   }
   const kafka = { host: broker.addr.hostname, port: broker.addr.port };
-  const metrics = () =>
-    [
-      "# HELP pyralog_up 1 while the node serves.",
-      "# TYPE pyralog_up gauge",
-      "pyralog_up 1",
-      "# HELP pyralog_uptime_seconds Seconds since the node started.",
-      "# TYPE pyralog_uptime_seconds gauge",
-      `pyralog_uptime_seconds ${((Date.now() - startedMs) / 1000).toFixed(3)}`,
-      "# HELP pyralog_topics Topics held by this node.",
-      "# TYPE pyralog_topics gauge",
-      `pyralog_topics ${store.listTopics().length}`,
-      "# HELP pyralog_open_partition_logs Partition logs currently open.",
-      "# TYPE pyralog_open_partition_logs gauge",
-      `pyralog_open_partition_logs ${store.openLogCount}`,
-      "",
-    ].join("\n");
+  const metrics = nodeMetrics(store, broker.context.logs, startedMs);
+  const shutdownSignal = new AbortController();
+  const app = createHttpApp({
+    logs: broker.context.logs,
+    store,
+    metrics,
+    nodeId: config.nodeId,
+    clusterId: broker.context.clusterId,
+    version: VERSION,
+    startedMs,
+    kafka: { host: broker.context.advertisedHost, port: broker.context.advertisedPort },
+    shutdown: shutdownSignal.signal,
+  });
   const server = Deno.serve({
     hostname: config.httpListen.host,
     port: config.httpListen.port,
     onListen: () => {},
-  }, (req) => {
-    const path = new URL(req.url).pathname;
-    if (req.method !== "GET") return json(405, { error_code: 405, message: "Only GET is served" });
-    if (path === "/healthz") return json(200, { status: "ok" });
-    // Single node: it is its own controller and serves its partitions once the store is open.
-    if (path === "/readyz") return json(200, { status: "ready", node_id: config.nodeId });
-    if (path === "/metrics") {
-      return new Response(metrics(), { headers: { "content-type": "text/plain; version=0.0.4" } });
-    }
-    return json(404, { error_code: 404, message: `No route for "${path}"` });
-  });
+  }, app.fetch);
   const addr = server.addr as Deno.NetAddr;
   const http = { host: addr.hostname, port: addr.port };
   log(
@@ -103,6 +93,8 @@ export function startNode(config: ServeConfig): RunningNode {
   const shutdown = () => {
     stopping ??= (async () => {
       log("info", "Shutting down: stop accepting, flush logs");
+      // End SSE streams and long polls first, so the HTTP server can drain.
+      shutdownSignal.abort();
       await Promise.all([server.shutdown(), broker.close()]);
       await store.close();
       log("info", "Stopped");
@@ -113,9 +105,39 @@ export function startNode(config: ServeConfig): RunningNode {
   return { http, kafka, store, shutdown, finished };
 }
 
-function json(status: number, body: unknown): Response {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { "content-type": "application/json" },
-  });
+/** The node's metrics: process and storage gauges read at scrape time. */
+function nodeMetrics(store: TopicStore, logs: LogService, startedMs: number): Metrics {
+  const m = new Metrics();
+  m.gauge("pyralog_up", "1 while the node serves.").set([], 1);
+  m.gauge("pyralog_uptime_seconds", "Seconds since the node started.")
+    .collect((set) => set([], (Date.now() - startedMs) / 1000));
+  m.gauge("pyralog_topics", "Topics held by this node.")
+    .collect((set) => set([], store.listTopics().length));
+  m.gauge("pyralog_open_partition_logs", "Partition logs currently open.")
+    .collect((set) => set([], store.openLogCount));
+  const offsets = (name: string, help: string, pick: (log: PartitionLog) => number) =>
+    m.gauge(name, help, ["topic", "partition"]).collect((set) => {
+      for (const t of store.listTopics()) {
+        for (let p = 0; p < t.partitions; p++) {
+          const log = store.openPartition(t.name, p);
+          if (log) set([t.name, String(p)], pick(log));
+        }
+      }
+    });
+  offsets(
+    "pyralog_partition_log_start_offset",
+    "First offset held by an open partition log.",
+    (l) => l.logStartOffset,
+  );
+  offsets(
+    "pyralog_partition_log_end_offset",
+    "Next offset of an open partition log.",
+    (l) => l.logEndOffset,
+  );
+  offsets(
+    "pyralog_partition_high_watermark",
+    "Offset consumers can read up to.",
+    (l) => logs.highWatermark(l),
+  );
+  return m;
 }

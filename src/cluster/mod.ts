@@ -50,3 +50,10 @@ export {
   TOPIC_CONFIG_CATALOG,
   type TopicConfigSpec,
 } from "./topic_config_catalog.ts";
+export {
+  type IncomingRecord,
+  type OutgoingRecord,
+  type RecordRead,
+  type RecordResult,
+  RecordService,
+} from "./record_service.ts";

@@ -225,6 +225,11 @@ export class TopicStore {
     return log;
   }
 
+  /** The log of a partition if it is open now, without opening it (for metrics). */
+  openPartition(name: string, partition: number): PartitionLog | undefined {
+    return this.#logs.get(`${name}-${partition}`);
+  }
+
   /** Number of partition logs currently open. */
   get openLogCount(): number {
     return this.#logs.size;

@@ -1,0 +1,403 @@
+/**
+ * Pyralog's HTTP API (hono on web standards): a native JSON API under `/v1` for topics,
+ * records (produce, long-poll read, Server-Sent Events), and the cluster; `/healthz`,
+ * `/readyz` and `/metrics`. It calls the same services as the Kafka broker (`src/cluster`)
+ * and never imports the Kafka layer.
+ *
+ * Bad input never yields a 500: bodies are size-limited and validated, and every refusal is
+ * a JSON `{error_code, message}` with the right status (see http_error.ts).
+ */
+import { Hono } from "hono";
+import type { Context } from "hono";
+import { streamSSE } from "hono/streaming";
+import { type LogService, RecordService, SINGLE_NODE_LEADER_EPOCH } from "../cluster/mod.ts";
+import type { Metrics } from "../metrics/mod.ts";
+import { TopicError, type TopicStore } from "../storage/mod.ts";
+import { fromPartitionError, fromTopicError, HttpError, HttpErrors } from "./http_error.ts";
+import {
+  parseOutgoing,
+  type ProduceEncoding,
+  type ReadEncoding,
+  recordJson,
+} from "./records_json.ts";
+
+/** Largest request body accepted (bytes). */
+export const HTTP_BODY_BYTES_MAX = 16 * 1024 * 1024;
+/** Most records in one produce request. */
+export const HTTP_RECORDS_PER_REQUEST_MAX = 10_000;
+/** Most records one read returns. */
+export const HTTP_READ_RECORDS_MAX = 10_000;
+/** Longest long poll (ms). */
+export const HTTP_WAIT_MS_MAX = 30_000;
+/** Interval of SSE keep-alive comments (ms). */
+const SSE_KEEPALIVE_MS = 15_000;
+
+/** What the HTTP API needs from the node. */
+export interface HttpDeps {
+  logs: LogService;
+  store: TopicStore;
+  metrics: Metrics;
+  nodeId: number;
+  clusterId: string;
+  version: string;
+  startedMs: number;
+  kafka: { host: string; port: number };
+  /** Aborts when the node shuts down (ends SSE streams and long polls). */
+  shutdown: AbortSignal;
+}
+
+/** Builds the HTTP application. */
+export function createHttpApp(deps: HttpDeps): Hono {
+  const app = new Hono();
+  const records = new RecordService(deps.logs);
+  const requests = deps.metrics.counter(
+    "pyralog_http_requests_total",
+    "HTTP requests by route and status.",
+    ["route", "status"],
+  );
+  const latency = deps.metrics.histogram(
+    "pyralog_http_request_duration_seconds",
+    "HTTP request latency by route.",
+    ["route"],
+  );
+
+  app.use("*", async (c, next) => {
+    const start = performance.now();
+    await next();
+    const route = c.req.routePath || "unmatched";
+    requests.inc([route, String(c.res.status)]);
+    latency.observe([route], (performance.now() - start) / 1000);
+  });
+
+  app.onError((err, c) => {
+    if (err instanceof HttpError) {
+      return c.json({ error_code: err.errorCode, message: err.message }, err.status as 400);
+    }
+    if (err instanceof TopicError) {
+      const e = fromTopicError(err);
+      return c.json({ error_code: e.errorCode, message: e.message }, e.status as 400);
+    }
+    // A bug: log it with its stack, show none.
+    console.error("HTTP handler failed", err);
+    return c.json({ error_code: 50001, message: "Internal server error" }, 500);
+  });
+  app.notFound((c) => {
+    const e = HttpErrors.routeNotFound(new URL(c.req.url).pathname);
+    return c.json({ error_code: e.errorCode, message: e.message }, 404);
+  });
+
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  // Single node: it is its own controller and serves its partitions once started.
+  app.get("/readyz", (c) => c.json({ status: "ready", node_id: deps.nodeId }));
+  app.get(
+    "/metrics",
+    (c) =>
+      c.body(deps.metrics.render(), 200, {
+        "content-type": "text/plain; version=0.0.4; charset=utf-8",
+      }),
+  );
+
+  app.get("/v1/cluster", (c) =>
+    c.json({
+      cluster_id: deps.clusterId,
+      controller: deps.nodeId,
+      version: deps.version,
+      uptime_ms: Date.now() - deps.startedMs,
+      nodes: [{ node_id: deps.nodeId, host: deps.kafka.host, kafka_port: deps.kafka.port }],
+    }));
+
+  app.get("/v1/topics", (c) =>
+    c.json({
+      topics: deps.store.listTopics().map((t) => ({
+        name: t.name,
+        id: t.id,
+        partitions: t.partitions,
+      })),
+    }));
+
+  app.post("/v1/topics", async (c) => {
+    const body = await readJsonObject(c);
+    const name = body.name;
+    if (typeof name !== "string") throw HttpErrors.invalid(`"name" must be a string`);
+    const partitions = body.partitions ?? 1;
+    if (!Number.isInteger(partitions)) throw HttpErrors.invalid(`"partitions" must be an integer`);
+    const rf = body.replication_factor ?? 1;
+    if (rf !== 1 && rf !== -1) {
+      throw HttpErrors.invalid(
+        `"replication_factor" must be 1 on this single-node cluster, got ${JSON.stringify(rf)}`,
+      );
+    }
+    const configs = stringMap(body.configs ?? {}, "configs");
+    const info = deps.store.createTopic(name, partitions as number, configs);
+    return c.json(describeTopic(deps, info.name), 201);
+  });
+
+  app.get("/v1/topics/:topic", (c) => c.json(describeTopic(deps, c.req.param("topic"))));
+
+  app.patch("/v1/topics/:topic/configs", async (c) => {
+    const body = await readJsonObject(c);
+    const raw = body.configs ?? body;
+    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+      throw HttpErrors.invalid(`"configs" must be an object of name to string or null`);
+    }
+    const changes: Record<string, string | null> = {};
+    for (const [k, v] of Object.entries(raw)) {
+      if (v !== null && typeof v !== "string" && typeof v !== "number") {
+        throw HttpErrors.invalid(`Config "${k}" must be a string, a number or null`);
+      }
+      changes[k] = v === null ? null : String(v);
+    }
+    const info = deps.store.alterConfigs(c.req.param("topic"), changes);
+    return c.json({ name: info.name, configs: info.configs });
+  });
+
+  app.delete("/v1/topics/:topic", async (c) => {
+    const topic = c.req.param("topic");
+    await deps.store.deleteTopic(topic);
+    deps.logs.forgetTopic(topic);
+    return c.body(null, 204);
+  });
+
+  app.post("/v1/topics/:topic/records", async (c) => {
+    const topic = c.req.param("topic");
+    const acks = c.req.query("acks") ?? "all";
+    if (!["0", "1", "all", "-1"].includes(acks)) {
+      throw HttpErrors.invalid(`"acks" must be 0, 1 or all`);
+    }
+    const body = await readJsonObject(c);
+    const encoding = (body.encoding ?? "json") as ProduceEncoding;
+    if (!["json", "text", "base64"].includes(encoding)) {
+      throw HttpErrors.invalid(`"encoding" must be json, text or base64`);
+    }
+    if (!Array.isArray(body.records) || body.records.length === 0) {
+      throw HttpErrors.invalid(`"records" must be a non-empty array`);
+    }
+    if (body.records.length > HTTP_RECORDS_PER_REQUEST_MAX) {
+      throw HttpErrors.tooLarge(`At most ${HTTP_RECORDS_PER_REQUEST_MAX} records per request`);
+    }
+    const info = deps.logs.topicFor(topic, true);
+    if (!info) throw HttpErrors.topicNotFound(topic);
+    const now = Date.now();
+    const list = body.records.map((r: unknown, i: number) =>
+      parseOutgoing(r, i, encoding, now, info.partitions)
+    );
+    const produced = records.produce(topic, list);
+    if (acks === "0") {
+      // Fire and forget, as Kafka's acks=0: failures are logged, not reported.
+      produced.catch((e) => console.error(`HTTP produce with acks=0 failed`, e));
+      return c.json({ offsets: null }, 202);
+    }
+    const results = await produced;
+    const failed = results.find((r) => r.type === "error");
+    if (failed && failed.type === "error" && results.every((r) => r.type === "error")) {
+      throw fromPartitionError(failed.kind, failed.message);
+    }
+    return c.json({
+      offsets: results.map((r) =>
+        r.type === "ok" ? { partition: r.partition, offset: r.offset } : {
+          partition: r.partition,
+          offset: null,
+          error_code: fromPartitionError(r.kind, r.message).errorCode,
+          message: r.message,
+        }
+      ),
+    });
+  });
+
+  app.get("/v1/topics/:topic/partitions/:partition/records", async (c) => {
+    const { topic, partition } = partitionParams(deps, c);
+    const log = deps.store.partition(topic, partition);
+    const offset = intQuery(c, "offset", log.logStartOffset, 0, Number.MAX_SAFE_INTEGER);
+    const maxRecords = intQuery(c, "max_records", 100, 1, HTTP_READ_RECORDS_MAX);
+    const maxBytes = intQuery(c, "max_bytes", 1024 * 1024, 1, HTTP_BODY_BYTES_MAX);
+    const waitMs = intQuery(c, "wait_ms", 0, 0, HTTP_WAIT_MS_MAX);
+    const encoding = readEncoding(c);
+    let r = records.read(topic, partition, offset, maxRecords, maxBytes);
+    if (r.type === "ok" && r.records.length === 0 && waitMs > 0) {
+      // Long poll: wait for new data once, bounded by wait_ms, the client and shutdown.
+      const signal = AbortSignal.any([
+        AbortSignal.timeout(waitMs),
+        c.req.raw.signal,
+        deps.shutdown,
+      ]);
+      await deps.logs.waitForData([[topic, partition]], signal);
+      r = records.read(topic, partition, offset, maxRecords, maxBytes);
+    }
+    if (r.type === "error") throw fromPartitionError(r.kind, r.message);
+    return c.json({
+      records: r.records.map((x) => recordJson(x, encoding, topic, partition)),
+      next_offset: r.nextOffset,
+      high_watermark: r.highWatermark,
+      log_start_offset: r.logStartOffset,
+    });
+  });
+
+  app.get("/v1/topics/:topic/partitions/:partition/stream", (c) => {
+    const { topic, partition } = partitionParams(deps, c);
+    const log = deps.store.partition(topic, partition);
+    const lastId = c.req.header("last-event-id");
+    let offset: number;
+    if (lastId !== undefined) {
+      if (!/^\d+$/.test(lastId)) throw HttpErrors.invalid(`Last-Event-ID must be an offset`);
+      offset = Number(lastId) + 1;
+    } else {
+      offset = intQuery(c, "offset", log.logStartOffset, 0, Number.MAX_SAFE_INTEGER);
+    }
+    const encoding = readEncoding(c);
+    const first = records.read(topic, partition, offset, 1, 1);
+    if (first.type === "error") throw fromPartitionError(first.kind, first.message);
+    return streamSSE(c, async (stream) => {
+      const closed = AbortSignal.any([c.req.raw.signal, deps.shutdown]);
+      stream.onAbort(() => {/* the loop below sees `closed` */});
+      let keepaliveAt = Date.now() + SSE_KEEPALIVE_MS;
+      // Runs until the client disconnects or the node shuts down; every wait is bounded.
+      while (!closed.aborted && !stream.aborted) {
+        const r = records.read(topic, partition, offset, 500, 1024 * 1024);
+        if (r.type === "error") {
+          await stream.writeSSE({
+            event: "error",
+            data: JSON.stringify({
+              error_code: fromPartitionError(r.kind, r.message).errorCode,
+              message: r.message,
+            }),
+          });
+          return;
+        }
+        for (const rec of r.records) {
+          await stream.writeSSE({
+            id: String(rec.offset),
+            event: "record",
+            data: JSON.stringify(recordJson(rec, encoding, topic, partition)),
+          });
+        }
+        offset = r.nextOffset;
+        if (r.records.length > 0) continue;
+        const wait = AbortSignal.any([
+          closed,
+          AbortSignal.timeout(Math.max(1, keepaliveAt - Date.now())),
+        ]);
+        await deps.logs.waitForData([[topic, partition]], wait);
+        if (Date.now() >= keepaliveAt) {
+          await stream.write(": keep-alive\n\n");
+          keepaliveAt = Date.now() + SSE_KEEPALIVE_MS;
+        }
+      }
+    });
+  });
+
+  return app;
+}
+
+function describeTopic(deps: HttpDeps, topic: string) {
+  const info = deps.store.topic(topic);
+  if (!info) throw HttpErrors.topicNotFound(topic);
+  return {
+    name: info.name,
+    id: info.id,
+    internal: info.name.startsWith("__"),
+    configs: info.configs,
+    partitions: Array.from({ length: info.partitions }, (_, p) => {
+      const log = deps.store.partition(info.name, p);
+      return {
+        partition: p,
+        leader: deps.nodeId,
+        leader_epoch: SINGLE_NODE_LEADER_EPOCH,
+        replicas: [deps.nodeId],
+        in_sync_replicas: [deps.nodeId],
+        log_start_offset: log.logStartOffset,
+        log_end_offset: log.logEndOffset,
+        high_watermark: deps.logs.highWatermark(log),
+      };
+    }),
+  };
+}
+
+function partitionParams(deps: HttpDeps, c: Context): { topic: string; partition: number } {
+  const topic = c.req.param("topic") ?? "";
+  const p = c.req.param("partition") ?? "";
+  const info = deps.store.topic(topic);
+  if (!info) throw HttpErrors.topicNotFound(topic);
+  if (!/^\d+$/.test(p) || Number(p) >= info.partitions) {
+    throw HttpErrors.partitionNotFound(topic, p);
+  }
+  return { topic, partition: Number(p) };
+}
+
+function intQuery(c: Context, name: string, dflt: number, min: number, max: number): number {
+  const v = c.req.query(name);
+  if (v === undefined || v === "") return dflt;
+  const n = Number(v);
+  if (!/^-?\d+$/.test(v) || !Number.isSafeInteger(n) || n < min || n > max) {
+    throw HttpErrors.invalid(`"${name}" must be an integer from ${min} to ${max}`);
+  }
+  return n;
+}
+
+function readEncoding(c: Context): ReadEncoding {
+  const e = c.req.query("encoding") ?? "text";
+  if (e !== "text" && e !== "json" && e !== "base64") {
+    throw HttpErrors.invalid(`"encoding" must be text, json or base64`);
+  }
+  return e;
+}
+
+function stringMap(v: unknown, what: string): Record<string, string> {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) {
+    throw HttpErrors.invalid(`"${what}" must be an object of name to string`);
+  }
+  const out: Record<string, string> = {};
+  for (const [k, x] of Object.entries(v)) {
+    if (typeof x !== "string" && typeof x !== "number") {
+      throw HttpErrors.invalid(`"${what}.${k}" must be a string`);
+    }
+    out[k] = String(x);
+  }
+  return out;
+}
+
+/**
+ * Reads a JSON object body of at most HTTP_BODY_BYTES_MAX bytes.
+ * @throws HttpError 413 when larger, 400 when not a JSON object.
+ */
+export async function readJsonObject(c: Context): Promise<Record<string, unknown>> {
+  const v = await readJson(c);
+  if (typeof v !== "object" || v === null || Array.isArray(v)) {
+    throw HttpErrors.invalid("Body must be a JSON object");
+  }
+  return v as Record<string, unknown>;
+}
+
+/** Reads a JSON body of at most HTTP_BODY_BYTES_MAX bytes. */
+export async function readJson(c: Context): Promise<unknown> {
+  const declared = Number(c.req.header("content-length") ?? "0");
+  if (declared > HTTP_BODY_BYTES_MAX) {
+    throw HttpErrors.tooLarge(`Body exceeds ${HTTP_BODY_BYTES_MAX} bytes`);
+  }
+  const body = c.req.raw.body;
+  if (!body) throw HttpErrors.invalid("A JSON body is required");
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = body.getReader();
+  // Bounded by the size limit: reading stops as soon as it is passed.
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > HTTP_BODY_BYTES_MAX) {
+      await reader.cancel();
+      throw HttpErrors.tooLarge(`Body exceeds ${HTTP_BODY_BYTES_MAX} bytes`);
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let pos = 0;
+  for (const ch of chunks) {
+    bytes.set(ch, pos);
+    pos += ch.length;
+  }
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch (e) {
+    throw HttpErrors.badJson((e as Error).message);
+  }
+}
