@@ -33,7 +33,13 @@ export interface IncomingRecord {
 
 /** The answer to a read. */
 export type RecordRead =
-  | { type: "ok"; records: IncomingRecord[]; nextOffset: number; highWatermark: number; logStartOffset: number }
+  | {
+    type: "ok";
+    records: IncomingRecord[];
+    nextOffset: number;
+    highWatermark: number;
+    logStartOffset: number;
+  }
   | (PartitionError & { highWatermark: number; logStartOffset: number });
 
 /** Record-level produce and read. */
@@ -54,9 +60,10 @@ export class RecordService {
     const partitions = info?.partitions ?? 0;
     const groups = new Map<number, number[]>();
     records.forEach((r, i) => {
-      const p = r.partition ?? (r.key !== null && partitions > 0
-        ? partitionForKey(r.key, partitions)
-        : (partitions > 0 ? this.#roundRobin++ % partitions : 0));
+      const p = r.partition ??
+        (r.key !== null && partitions > 0
+          ? partitionForKey(r.key, partitions)
+          : (partitions > 0 ? this.#roundRobin++ % partitions : 0));
       const list = groups.get(p) ?? [];
       list.push(i);
       groups.set(p, list);
@@ -81,7 +88,13 @@ export class RecordService {
   }
 
   /** Reads up to `maxRecords` records of one partition from `offset` (records before it skipped). */
-  read(topic: string, partition: number, offset: number, maxRecords: number, maxBytes: number): RecordRead {
+  read(
+    topic: string,
+    partition: number,
+    offset: number,
+    maxRecords: number,
+    maxBytes: number,
+  ): RecordRead {
     const r = this.logs.fetch(topic, partition, offset, maxBytes, true);
     if (r.type === "error") return r;
     const records: IncomingRecord[] = [];
