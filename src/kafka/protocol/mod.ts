@@ -5,7 +5,11 @@
  * broker's connection loop reads size-prefixed frames and hands them here.
  *
  * Decoders are bounded by the frame and throw only `FrameDecodeError`; record batches stay
- * raw bytes (views into the frame).
+ * raw bytes (views into the frame). Decoded bodies hold every field of every version (a
+ * field the version lacks takes its schema default, as in Kafka's generated classes);
+ * int64 fields are `bigint`, uuids 32 lowercase hex digits. Encoders take the fields of the
+ * version at hand, fill missing optional ones with defaults and ignore fields the version
+ * lacks. `*Chunks` encoders reference large payloads instead of copying them.
  *
  * @example
  * ```ts
