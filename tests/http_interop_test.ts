@@ -1,0 +1,87 @@
+/**
+ * The HTTP API over a real socket of a real node, interoperating with a real Kafka client:
+ * a record produced over HTTP is consumed with kcat and the reverse, and /metrics of the
+ * live node passes `promtool check metrics` (Debian's prometheus package).
+ */
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import { startPyralog } from "./helpers/pyralog_process.ts";
+
+async function run(
+  cmd: string,
+  args: string[],
+  stdin?: string,
+): Promise<{ code: number; out: string; err: string }> {
+  const child = new Deno.Command(cmd, {
+    args,
+    stdin: stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(stdin));
+    await w.close();
+  }
+  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  const r = await child.output();
+  clearTimeout(timer);
+  return {
+    code: r.code,
+    out: new TextDecoder().decode(r.stdout),
+    err: new TextDecoder().decode(r.stderr),
+  };
+}
+
+Deno.test("HTTP produce is read by kcat, kcat produce is read over HTTP, /metrics passes promtool", async () => {
+  const node = await startPyralog();
+  try {
+    const base = `http://127.0.0.1:${node.httpPort}`;
+    const created = await fetch(`${base}/v1/topics`, {
+      method: "POST",
+      body: JSON.stringify({ name: "web", partitions: 1 }),
+    });
+    strictEqual(created.status, 201);
+    await created.body?.cancel();
+    const produced = await fetch(`${base}/v1/topics/web/records`, {
+      method: "POST",
+      body: JSON.stringify({
+        records: [{ key: "k1", value: "from-http", headers: { src: "http" } }],
+      }),
+    });
+    strictEqual(produced.status, 200);
+    deepStrictEqual(await produced.json(), { offsets: [{ partition: 0, offset: 0 }] });
+
+    const kc = await run("kcat", [
+      "-b",
+      node.bootstrap,
+      "-C",
+      "-t",
+      "web",
+      "-e",
+      "-q",
+      "-f",
+      "%k=%s %h\\n",
+    ]);
+    strictEqual(kc.code, 0, kc.err);
+    strictEqual(kc.out, "k1=from-http src=http\n");
+
+    const kp = await run(
+      "kcat",
+      ["-b", node.bootstrap, "-P", "-t", "web", "-K", ":"],
+      "k2:from-kcat\n",
+    );
+    strictEqual(kp.code, 0, kp.err);
+    const read = await fetch(`${base}/v1/topics/web/partitions/0/records?offset=1&wait_ms=5000`);
+    const body = await read.json() as {
+      records: Array<{ key: string; value: string; offset: number }>;
+    };
+    deepStrictEqual(body.records.map((r) => [r.offset, r.key, r.value]), [[1, "k2", "from-kcat"]]);
+
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    ok(metrics.includes('pyralog_partition_log_end_offset{topic="web",partition="0"} 2'), metrics);
+    const prom = await run("promtool", ["check", "metrics"], metrics);
+    strictEqual(prom.code, 0, `promtool: ${prom.out}${prom.err}`);
+  } finally {
+    await node.stop();
+  }
+});
