@@ -1,8 +1,9 @@
 /**
  * The admin APIs (CreateTopics, DeleteTopics, CreatePartitions, DescribeConfigs,
  * AlterConfigs, DeleteRecords; issue #3) against a real `main.ts serve` process, driven by
- * real clients: kafkajs 2.2.4's admin and producer, and confluent-kafka-python's AdminClient
- * (librdkafka) in a subprocess. Configs are checked to take effect: max.message.bytes refuses
+ * real clients: kafkajs 2.2.4's admin and producer, confluent-kafka-python's AdminClient
+ * (librdkafka 2.0.2) and kafka-python 2.0.2's KafkaAdminClient, each Python client in a
+ * subprocess. Configs are checked to take effect: max.message.bytes refuses
  * a larger batch with MESSAGE_TOO_LARGE until it is raised, segment.bytes rolls segments on
  * disk, DeleteRecords moves the earliest offset and removes whole segments.
  *
@@ -369,6 +370,64 @@ Deno.test("confluent-kafka-python AdminClient manages topics and configs", async
     strictEqual(out.delete, "NONE");
     strictEqual(out.delete_again, "UNKNOWN_TOPIC_OR_PART");
     ok(!out.listed_after.includes("py-topic"));
+  } finally {
+    await node.stop();
+  }
+});
+
+/** kafka-python 2.0.2's KafkaAdminClient (it guesses the broker version, then picks versions). */
+const KAFKA_PYTHON_SCRIPT = `
+import json, sys
+from kafka.admin import (KafkaAdminClient, NewTopic, NewPartitions, ConfigResource,
+                         ConfigResourceType)
+from kafka.errors import KafkaError
+admin = KafkaAdminClient(bootstrap_servers=sys.argv[1], request_timeout_ms=10000,
+                         api_version_auto_timeout_ms=10000)
+out = {}
+r = admin.create_topics([NewTopic("kp", 2, 1, topic_configs={"retention.ms": "1000"})])
+out["create"] = [list(x) for x in r.topic_errors]
+try:
+    admin.create_topics([NewTopic("kp", 2, 1)])
+    out["create_again"] = "NONE"
+except KafkaError as e:
+    out["create_again"] = type(e).__name__
+r = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, "kp")])
+out["describe"] = {c[0]: c[1] for c in r[0].resources[0][4]}
+r = admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, "kp",
+                                        configs={"retention.ms": "2000"})])
+out["alter"] = [list(x) for x in r.resources]
+r = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, "kp")])
+out["describe_after"] = {c[0]: c[1] for c in r[0].resources[0][4]}
+r = admin.create_partitions({"kp": NewPartitions(4)})
+out["partitions"] = [list(x) for x in r.topic_errors]
+r = admin.delete_topics(["kp"])
+out["delete"] = [list(x) for x in r.topic_error_codes]
+out["listed"] = admin.list_topics()
+admin.close()
+print(json.dumps(out))
+`;
+
+Deno.test("kafka-python KafkaAdminClient manages topics and configs", async () => {
+  const node = await startPyralog();
+  try {
+    const run = await new Deno.Command(PYTHON, {
+      args: ["-c", KAFKA_PYTHON_SCRIPT, node.bootstrap],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(PYTHON_LIMIT_MS),
+    }).output();
+    strictEqual(run.code, 0, new TextDecoder().decode(run.stderr));
+    const out = JSON.parse(new TextDecoder().decode(run.stdout));
+    deepStrictEqual(out.create, [["kp", 0, null]]);
+    strictEqual(out.create_again, "TopicAlreadyExistsError");
+    strictEqual(out.describe["retention.ms"], "1000");
+    strictEqual(out.describe["segment.bytes"], "1073741824");
+    deepStrictEqual(out.alter, [[0, null, 2, "kp"]]);
+    strictEqual(out.describe_after["retention.ms"], "2000");
+    deepStrictEqual(out.partitions, [["kp", 0, null]]);
+    deepStrictEqual(out.delete, [["kp", 0]]);
+    deepStrictEqual(out.listed, []);
   } finally {
     await node.stop();
   }

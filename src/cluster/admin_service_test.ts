@@ -1,7 +1,7 @@
 /** AdminService rules over a real TopicStore, and the KIP-101/KIP-320 epoch lookups. */
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { TopicStore } from "../storage/mod.ts";
-import { textBatch, withTempDir } from "../testing/temp_dir.ts";
+import { sizedBatch, textBatch, withTempDir } from "../testing/temp_dir.ts";
 import { systemClock } from "../util/mod.ts";
 import {
   AdminService,
@@ -201,5 +201,28 @@ Deno.test("AdminService.createPartitions grows, validates assignments, honours v
     strictEqual(store.topic("t")?.partitions, 2);
     deepStrictEqual(admin.createPartitions("t", 3, [[NODE]], false), { type: "ok", partitions: 3 });
     strictEqual(store.topic("t")?.partitions, 3);
+  });
+});
+
+Deno.test("AdminService.alterTopicConfigs takes effect: retention.bytes trims reopened logs", async () => {
+  await withAdmin(async (admin, store, logs) => {
+    admin.createTopic(topic("t", { configs: [{ name: "segment.bytes", value: "1024" }] }), false);
+    // Each ~1 kB batch (timestamped now, so retention.ms keeps it) fills a 1 kB segment.
+    for (let i = 0; i < 4; i++) {
+      strictEqual((await logs.produce("t", 0, sizedBatch(1, 900))).type, "ok");
+    }
+    strictEqual(store.partition("t", 0).segmentCount, 4);
+    store.applyRetention();
+    strictEqual(store.partition("t", 0).logStartOffset, 0);
+    const r = admin.alterTopicConfigs("t", {
+      mode: "incremental",
+      changes: [{ name: "retention.bytes", operation: 0, value: "1000" }],
+    }, false);
+    strictEqual(r.type, "ok");
+    const log = store.partition("t", 0); // reopened with the new settings
+    strictEqual(log.config.retentionBytes, 1000);
+    ok(store.applyRetention() >= 2);
+    ok(log.logStartOffset >= 2, String(log.logStartOffset));
+    ok(log.sizeBytes < 2000, String(log.sizeBytes));
   });
 });
