@@ -15,6 +15,7 @@
  *   PostgreSQL's "fsyncgate"); reopening the log recovers from what is on disk.
  */
 import fs from "node:fs";
+import { setImmediate } from "node:timers";
 import {
   type BatchHeader,
   batchSize,
@@ -543,6 +544,11 @@ export class PartitionLog {
     // Each round syncs everything written before it started; appends that arrive during
     // the round wait for the next one. Bounded: a round only runs while waiters remain.
     while (this.#waiters.length > 0 && !this.#failure) {
+      // Let every append that is ready to run (the appenders the last round acknowledged,
+      // the rest of a burst) write before the round fixes its end. Starting at once synced
+      // only the appends made during the previous round: busy appenders split into two
+      // cohorts taking turns, halving the batching.
+      await nextTurn();
       const seg = this.#active;
       const upTo = seg.nextOffset;
       const older = this.#unsyncedSealed;
@@ -573,6 +579,11 @@ export class PartitionLog {
       this.#pool.unpin(seg.logPath);
     }
   }
+}
+
+/** Resolves after pending promise callbacks have run (one turn of the event loop). */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function readLogStart(dir: string): number | null {
