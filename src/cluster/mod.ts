@@ -57,3 +57,54 @@ export {
   type RecordResult,
   RecordService,
 } from "./record_service.ts";
+export {
+  type ClassicGroup,
+  type CommittedOffset,
+  GROUP_STATES,
+  type GroupError,
+  type GroupErrorKind,
+  type GroupMember,
+  type GroupProtocol,
+  type GroupState,
+  type JoinedMember,
+  type JoinOutcome,
+  type SyncOutcome,
+} from "./classic_group.ts";
+export {
+  type DescribedMember,
+  GROUP_INITIAL_REBALANCE_DELAY_MS,
+  GROUP_MAX_SESSION_TIMEOUT_MS,
+  GROUP_MIN_SESSION_TIMEOUT_MS,
+  GroupCoordinator,
+  type GroupCoordinatorOptions,
+  type GroupDescription,
+  type GroupListing,
+  type GroupResult,
+  type JoinGroupInput,
+  type LeaveOutcome,
+  type LeavingMember,
+  type MemberIdentity,
+  type SyncGroupInput,
+  type TopicOffsets,
+} from "./group_coordinator.ts";
+export {
+  type FetchedOffset,
+  GROUP_TICK_MS,
+  GroupService,
+  type GroupServiceOptions,
+  OFFSET_METADATA_MAX_BYTES,
+  type OffsetCommitInput,
+  type OffsetCommitPartition,
+  type OffsetErrorKind,
+  OFFSETS_TOPIC,
+  OFFSETS_TOPIC_PARTITIONS,
+  type PartitionOutcome,
+} from "./group_service.ts";
+export { encodeSubscription, parseSubscriptionTopics } from "./consumer_protocol.ts";
+export {
+  decodeOffsetKey,
+  decodeOffsetValue,
+  encodeOffsetKey,
+  encodeOffsetValue,
+  type OffsetKey,
+} from "./offset_commit_record.ts";

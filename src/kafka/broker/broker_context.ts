@@ -2,7 +2,7 @@
  * What every Kafka request handler can reach: this node's identity and the shared services
  * (the same services the HTTP API will call), plus the per-request header and version.
  */
-import type { LogService, ProducerIdAllocator } from "../../cluster/mod.ts";
+import type { GroupService, LogService, ProducerIdAllocator } from "../../cluster/mod.ts";
 import type { TopicStore } from "../../storage/mod.ts";
 import type { Clock } from "../../util/mod.ts";
 import type { ApiName, RequestHeader, RequestOf, ResponseInput } from "../protocol/mod.ts";
@@ -20,6 +20,8 @@ export interface BrokerContext {
   readonly logs: LogService;
   readonly store: TopicStore;
   readonly producerIds: ProducerIdAllocator;
+  /** Consumer groups and committed offsets (FindCoordinator, JoinGroup, OffsetCommit, ...). */
+  readonly groups: GroupService;
   readonly clock: Clock;
   readonly log: (level: BrokerLogLevel, message: string) => void;
 }

@@ -2,7 +2,7 @@
  * Composes a single-node Kafka broker: node identity, the log service over a topic store,
  * the handler table and the listener. The serving process and tests start brokers here.
  */
-import { loadClusterId, LogService, ProducerIdAllocator } from "../../cluster/mod.ts";
+import { GroupService, loadClusterId, LogService, ProducerIdAllocator } from "../../cluster/mod.ts";
 import type { TopicStore } from "../../storage/mod.ts";
 import { type Clock, systemClock } from "../../util/mod.ts";
 import type { BrokerContext, BrokerLogLevel } from "./broker_context.ts";
@@ -50,18 +50,38 @@ export function startKafkaBroker(store: TopicStore, o: KafkaBrokerOptions): Kafk
     }),
     store,
     producerIds: new ProducerIdAllocator(store.dataDir),
+    // Replays __consumer_offsets; its deadline timer stops in close() below.
+    groups: new GroupService(store, {
+      clock,
+      log: o.log ?? ((level, m) => console.error(`${level} ${m}`)),
+    }),
     clock,
     log: o.log ?? ((level, m) => console.error(`${level} ${m}`)),
   };
-  const server = KafkaServer.start(context, HANDLERS, {
-    host: o.host,
-    port: o.port,
-    ...(o.maxFrameBytes ? { maxFrameBytes: o.maxFrameBytes } : {}),
-    ...(o.idleTimeoutMs ? { idleTimeoutMs: o.idleTimeoutMs } : {}),
-  });
+  let server: KafkaServer;
+  try {
+    server = KafkaServer.start(context, HANDLERS, {
+      host: o.host,
+      port: o.port,
+      ...(o.maxFrameBytes ? { maxFrameBytes: o.maxFrameBytes } : {}),
+      ...(o.idleTimeoutMs ? { idleTimeoutMs: o.idleTimeoutMs } : {}),
+    });
+  } catch (err) {
+    context.groups.close(); // no timer may outlive a broker that did not start
+    throw err;
+  }
   context.advertisedPort = server.addr.port;
   if (context.advertisedHost === "0.0.0.0" || context.advertisedHost === "::") {
     context.advertisedHost = "127.0.0.1";
   }
-  return { context, addr: server.addr, close: () => server.close() };
+  return {
+    context,
+    addr: server.addr,
+    close: () => {
+      // Stop the group timer first and answer waiting JoinGroup/SyncGroup requests, so the
+      // listener's drain of in-flight requests does not wait for rebalances.
+      context.groups.close();
+      return server.close();
+    },
+  };
 }

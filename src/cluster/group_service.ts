@@ -1,0 +1,447 @@
+/**
+ * The consumer-group service of one node: the effectful shell around the deterministic
+ * `GroupCoordinator`. It owns the one timer that drives the coordinator's deadlines, turns
+ * the coordinator's reply callbacks into bounded, abortable promises, and keeps committed
+ * offsets durable in the internal topic `__consumer_offsets` (DESIGN.md: one log format
+ * everywhere), replaying that topic when the node starts so offsets survive restarts.
+ *
+ * Durability: every OffsetCommit, OffsetDelete and DeleteGroups appends one record batch to
+ * the group's `__consumer_offsets` partition (Kafka's choice of partition: the hash of the
+ * group id modulo the partition count, here murmur2 via `partitionForKey`) and is answered
+ * only once the append is durable under the node's fsync policy. The in-memory view is
+ * updated when the batch is written (before the sync), so memory always follows log order;
+ * a sync failure leaves the log refusing appends and the request is answered with an error.
+ *
+ * Group membership itself (generations, assignments) is not persisted: after a restart
+ * members get UNKNOWN_MEMBER_ID and rejoin, as they would after a coordinator move.
+ */
+import { buildBatch, decodeBatch, iterateBatches } from "../records/mod.ts";
+import { TopicError, type TopicStore } from "../storage/mod.ts";
+import { type Clock, createPrng, partitionForKey, type Prng, StorageError } from "../util/mod.ts";
+import type { CommittedOffset, GroupErrorKind, JoinOutcome, SyncOutcome } from "./classic_group.ts";
+import {
+  GroupCoordinator,
+  type GroupCoordinatorOptions,
+  type GroupResult,
+  type JoinGroupInput,
+  type LeaveOutcome,
+  type LeavingMember,
+  type MemberIdentity,
+  type SyncGroupInput,
+} from "./group_coordinator.ts";
+import {
+  decodeOffsetKey,
+  decodeOffsetValue,
+  encodeOffsetKey,
+  encodeOffsetValue,
+} from "./offset_commit_record.ts";
+
+/** The internal topic of committed offsets (Kafka's name). */
+export const OFFSETS_TOPIC = "__consumer_offsets";
+/** Partitions of `__consumer_offsets` when this node creates it (Kafka's default is 50). */
+export const OFFSETS_TOPIC_PARTITIONS = 10;
+/** offset.metadata.max.bytes, Kafka's default. */
+export const OFFSET_METADATA_MAX_BYTES = 4096;
+/** How often the coordinator's deadlines are checked (session expiry resolution). */
+export const GROUP_TICK_MS = 100;
+/** A JoinGroup or SyncGroup waits at most this long beyond the coordinator's own deadlines. */
+const WAIT_SLACK_MS = 5_000;
+/** Bytes read per step when replaying `__consumer_offsets`. */
+const REPLAY_READ_BYTES = 8 * 1024 * 1024;
+
+/** Why one partition of an offset request failed. */
+export type OffsetErrorKind =
+  | GroupErrorKind
+  | "unknown_topic"
+  | "offset_metadata_too_large"
+  | "invalid_commit_offset_size"
+  | "not_coordinator";
+
+/** One partition's committed offset as OffsetCommit sends it. */
+export interface OffsetCommitPartition {
+  partition: number;
+  offset: number;
+  leaderEpoch: number;
+  metadata: string | null;
+  /** OffsetCommit v1 only; -1 = now. */
+  commitTimestampMs: number;
+}
+
+/** An OffsetCommit. */
+export interface OffsetCommitInput extends MemberIdentity {
+  topics: Array<{ name: string; partitions: OffsetCommitPartition[] }>;
+}
+
+/** The outcome for one partition. */
+export interface PartitionOutcome {
+  topic: string;
+  partition: number;
+  error: OffsetErrorKind | null;
+}
+
+/** A partition and its committed offset (undefined when none is committed). */
+export interface FetchedOffset {
+  partition: number;
+  committed: CommittedOffset | undefined;
+}
+
+/** Settings of a group service. */
+export interface GroupServiceOptions extends Partial<Omit<GroupCoordinatorOptions, "prng">> {
+  clock: Clock;
+  /** Member-id randomness; a random seed by default. */
+  prng?: Prng;
+  /** Partitions of `__consumer_offsets` when it is created here. */
+  offsetsTopicPartitions?: number;
+  /** Run the deadline timer (tests that drive `tick` by hand turn it off). */
+  background?: boolean;
+  tickMs?: number;
+  log?: (level: "debug" | "info" | "warn" | "error", message: string) => void;
+}
+
+/** Consumer groups and committed offsets over a `TopicStore`. */
+export class GroupService {
+  readonly coordinator: GroupCoordinator;
+  readonly #store: TopicStore;
+  readonly #clock: Clock;
+  readonly #partitionsWanted: number;
+  readonly #initialDelayMs: number;
+  readonly #log: NonNullable<GroupServiceOptions["log"]>;
+  #timer: ReturnType<typeof setInterval> | null = null;
+  #closed = false;
+
+  /**
+   * Opens the service and replays `__consumer_offsets` when it exists.
+   * @throws {StorageError} when a partition of `__consumer_offsets` cannot be read.
+   */
+  constructor(store: TopicStore, options: GroupServiceOptions) {
+    this.#store = store;
+    this.#clock = options.clock;
+    this.#partitionsWanted = options.offsetsTopicPartitions ?? OFFSETS_TOPIC_PARTITIONS;
+    this.#initialDelayMs = options.initialRebalanceDelayMs ?? 3_000;
+    this.#log = options.log ?? (() => {});
+    const prng = options.prng ?? createPrng(crypto.getRandomValues(new Uint32Array(1))[0] ?? 1);
+    this.coordinator = new GroupCoordinator({
+      prng,
+      ...(options.minSessionTimeoutMs !== undefined
+        ? { minSessionTimeoutMs: options.minSessionTimeoutMs }
+        : {}),
+      ...(options.maxSessionTimeoutMs !== undefined
+        ? { maxSessionTimeoutMs: options.maxSessionTimeoutMs }
+        : {}),
+      initialRebalanceDelayMs: this.#initialDelayMs,
+      ...(options.maxGroupSize !== undefined ? { maxGroupSize: options.maxGroupSize } : {}),
+    });
+    this.#replay();
+    if (options.background ?? true) {
+      this.#timer = setInterval(() => this.tick(), options.tickMs ?? GROUP_TICK_MS);
+    }
+  }
+
+  /** The `__consumer_offsets` partition that holds a group's records. */
+  partitionFor(groupId: string): number {
+    const count = this.#store.topic(OFFSETS_TOPIC)?.partitions ?? this.#partitionsWanted;
+    return partitionForKey(new TextEncoder().encode(groupId), count);
+  }
+
+  /** Creates `__consumer_offsets` when missing; false when it cannot be created. */
+  ensureOffsetsTopic(): boolean {
+    if (this.#store.topic(OFFSETS_TOPIC)) return true;
+    try {
+      // Offsets never expire by time: compaction is not built yet, so nothing may be deleted.
+      this.#store.createTopic(OFFSETS_TOPIC, this.#partitionsWanted, { "retention.ms": "-1" });
+      this.#log("info", `Created "${OFFSETS_TOPIC}" with ${this.#partitionsWanted} partitions`);
+      return true;
+    } catch (err) {
+      if (!(err instanceof TopicError) && !(err instanceof StorageError)) throw err;
+      this.#log("warn", `Cannot create "${OFFSETS_TOPIC}": ${err.message}`);
+      return false;
+    }
+  }
+
+  /** Runs the coordinator's deadlines at the current time. */
+  tick(): void {
+    this.coordinator.tick(this.#clock.monotonicMs());
+  }
+
+  /** JoinGroup; waits (bounded, abortable) for the rebalance when the coordinator says so. */
+  join(input: JoinGroupInput, signal: AbortSignal): Promise<JoinOutcome> {
+    const closed: JoinOutcome = {
+      type: "error",
+      error: "coordinator_not_available",
+      memberId: input.memberId,
+    };
+    if (this.#closed) return Promise.resolve(closed);
+    const rebalanceMs = Math.max(input.rebalanceTimeoutMs, input.sessionTimeoutMs, 0);
+    const boundMs = Math.max(rebalanceMs, this.coordinator.rebalanceTimeoutMs(input.groupId)) +
+      this.#initialDelayMs + WAIT_SLACK_MS;
+    return waitFor<JoinOutcome>(
+      (reply) => this.coordinator.join(input, this.#clock.monotonicMs(), reply),
+      boundMs,
+      signal,
+      { type: "error", error: "rebalance_in_progress", memberId: input.memberId },
+    );
+  }
+
+  /** SyncGroup; followers wait (bounded, abortable) for the leader's assignment. */
+  sync(input: SyncGroupInput, signal: AbortSignal): Promise<SyncOutcome> {
+    if (this.#closed) return Promise.resolve({ type: "error", error: "coordinator_not_available" });
+    const boundMs = this.coordinator.rebalanceTimeoutMs(input.groupId) + WAIT_SLACK_MS;
+    return waitFor<SyncOutcome>(
+      (reply) => this.coordinator.sync(input, this.#clock.monotonicMs(), reply),
+      boundMs,
+      signal,
+      { type: "error", error: "rebalance_in_progress" },
+    );
+  }
+
+  /** Heartbeat. */
+  heartbeat(input: MemberIdentity): GroupResult {
+    if (this.#closed) return { type: "error", error: "coordinator_not_available" };
+    return this.coordinator.heartbeat(input, this.#clock.monotonicMs());
+  }
+
+  /** LeaveGroup. */
+  leave(groupId: string, members: LeavingMember[]): LeaveOutcome {
+    if (this.#closed) return { type: "error", error: "coordinator_not_available" };
+    return this.coordinator.leave(groupId, members, this.#clock.monotonicMs());
+  }
+
+  /** OffsetCommit: checks the member, then appends the offsets durably. */
+  async commitOffsets(input: OffsetCommitInput): Promise<PartitionOutcome[]> {
+    const all = input.topics.flatMap((t) =>
+      t.partitions.map((p) => ({ topic: t.name, p, error: null as OffsetErrorKind | null }))
+    );
+    const check: GroupResult = this.#closed
+      ? { type: "error", error: "coordinator_not_available" }
+      : this.coordinator.validateOffsetCommit(input, this.#clock.monotonicMs());
+    if (check.type === "error") {
+      return all.map((x) => ({ topic: x.topic, partition: x.p.partition, error: check.error }));
+    }
+    const encoder = new TextEncoder();
+    for (const x of all) {
+      const info = this.#store.topic(x.topic);
+      if (!info || x.p.partition < 0 || x.p.partition >= info.partitions) {
+        x.error = "unknown_topic";
+      } else if (encoder.encode(x.p.metadata ?? "").length > OFFSET_METADATA_MAX_BYTES) {
+        x.error = "offset_metadata_too_large";
+      }
+    }
+    const accepted = all.filter((x) => x.error === null);
+    const nowMs = this.#clock.nowMs();
+    const failure = await this.#appendOffsets(
+      input.groupId,
+      accepted.map((x) => ({
+        topic: x.topic,
+        partition: x.p.partition,
+        value: {
+          offset: x.p.offset,
+          leaderEpoch: x.p.leaderEpoch,
+          metadata: x.p.metadata ?? "",
+          commitTimestampMs: x.p.commitTimestampMs >= 0 ? x.p.commitTimestampMs : nowMs,
+        },
+      })),
+    );
+    for (const x of accepted) x.error = failure;
+    return all.map((x) => ({ topic: x.topic, partition: x.p.partition, error: x.error }));
+  }
+
+  /** OffsetFetch of one group: the listed partitions, or every committed one (null topics). */
+  fetchOffsets(
+    groupId: string,
+    topics: Array<{ name: string; partitions: number[] }> | null,
+  ): Array<{ topic: string; partitions: FetchedOffset[] }> {
+    if (topics === null) {
+      return this.coordinator.committedOffsets(groupId).map((t) => ({
+        topic: t.topic,
+        partitions: t.partitions.map((p) => ({ partition: p.partition, committed: p.committed })),
+      }));
+    }
+    return topics.map((t) => ({
+      topic: t.name,
+      partitions: t.partitions.map((p) => ({
+        partition: p,
+        committed: this.coordinator.committedOffset(groupId, t.name, p),
+      })),
+    }));
+  }
+
+  /**
+   * OffsetDelete (KIP-496): removes committed offsets of topics no live member subscribes
+   * to, with tombstones. A whole-request refusal is returned as `{ type: "error" }`.
+   */
+  async deleteOffsets(
+    groupId: string,
+    topics: Array<{ name: string; partitions: number[] }>,
+  ): Promise<
+    { type: "error"; error: GroupErrorKind } | { type: "ok"; results: PartitionOutcome[] }
+  > {
+    if (this.#closed) return { type: "error", error: "coordinator_not_available" };
+    const check = this.coordinator.offsetDeletion(groupId);
+    if (check.type === "error") return check;
+    const results: PartitionOutcome[] = [];
+    const doomed: Array<{ topic: string; partition: number; value: null }> = [];
+    for (const t of topics) {
+      const info = this.#store.topic(t.name);
+      for (const partition of t.partitions) {
+        let error: OffsetErrorKind | null = null;
+        if (!info || partition < 0 || partition >= info.partitions) error = "unknown_topic";
+        else if (check.subscribed.has(t.name)) error = "group_subscribed_to_topic";
+        else if (this.coordinator.committedOffset(groupId, t.name, partition)) {
+          doomed.push({ topic: t.name, partition, value: null });
+        }
+        results.push({ topic: t.name, partition, error });
+      }
+    }
+    const failure = await this.#appendOffsets(groupId, doomed);
+    if (failure) {
+      for (const r of results) {
+        if (doomed.some((d) => d.topic === r.topic && d.partition === r.partition)) {
+          r.error = failure;
+        }
+      }
+    }
+    return { type: "ok", results };
+  }
+
+  /** DeleteGroups (KIP-229): removes empty groups and tombstones their offsets. */
+  async deleteGroups(
+    groupIds: string[],
+  ): Promise<Array<{ groupId: string; error: OffsetErrorKind | null }>> {
+    const out: Array<{ groupId: string; error: OffsetErrorKind | null }> = [];
+    // One group at a time: a request names few groups, and each append is awaited in turn.
+    for (const groupId of groupIds) {
+      if (this.#closed) {
+        out.push({ groupId, error: "coordinator_not_available" });
+        continue;
+      }
+      const r = this.coordinator.deleteGroup(groupId);
+      if (r.type === "error") {
+        out.push({ groupId, error: r.error });
+        continue;
+      }
+      const failure = await this.#appendOffsets(
+        groupId,
+        r.offsets.map((o) => ({ ...o, value: null })),
+      );
+      out.push({ groupId, error: failure });
+    }
+    return out;
+  }
+
+  /** Stops the timer and answers every waiting JoinGroup/SyncGroup (idempotent). */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#timer !== null) clearInterval(this.#timer);
+    this.#timer = null;
+    this.coordinator.close();
+  }
+
+  /**
+   * Appends offset records (values, or null tombstones) of one group as one batch and
+   * applies them in memory once written; resolves with null when durable, or the error.
+   */
+  async #appendOffsets(
+    groupId: string,
+    entries: Array<{ topic: string; partition: number; value: CommittedOffset | null }>,
+  ): Promise<OffsetErrorKind | null> {
+    if (entries.length === 0) return null;
+    if (!this.ensureOffsetsTopic()) return "coordinator_not_available";
+    const nowMs = this.#clock.nowMs();
+    const batch = buildBatch({
+      records: entries.map((e) => ({
+        key: encodeOffsetKey({ groupId, topic: e.topic, partition: e.partition }),
+        value: e.value === null ? null : encodeOffsetValue(e.value),
+        timestampMs: nowMs,
+      })),
+    });
+    let durable: Promise<unknown>;
+    try {
+      const log = this.#store.partition(OFFSETS_TOPIC, this.partitionFor(groupId));
+      const before = log.logEndOffset;
+      durable = log.append(batch);
+      // PartitionLog.append writes before its first await: when the end moved, the batch is
+      // in the log, so memory follows the log's order.
+      if (log.logEndOffset > before) {
+        for (const e of entries) {
+          this.coordinator.applyOffset(groupId, e.topic, e.partition, e.value);
+        }
+      }
+      await durable;
+      return null;
+    } catch (err) {
+      if (!(err instanceof StorageError) && !(err instanceof TopicError)) throw err;
+      this.#log("warn", `Cannot store offsets of group "${groupId}": ${err.message}`);
+      // Kafka's mapping of append failures for group writes (GroupMetadataManager).
+      if (err instanceof StorageError && err.code === "record_too_large") {
+        return "invalid_commit_offset_size";
+      }
+      return "not_coordinator";
+    }
+  }
+
+  /** Rebuilds committed offsets from `__consumer_offsets`, partition by partition. */
+  #replay(): void {
+    const info = this.#store.topic(OFFSETS_TOPIC);
+    if (!info) return;
+    let records = 0;
+    for (let p = 0; p < info.partitions; p++) {
+      const log = this.#store.partition(OFFSETS_TOPIC, p);
+      let at = log.logStartOffset;
+      const end = log.logEndOffset;
+      // Bounded: each read advances `at` past at least one batch, or the loop stops.
+      while (at < end) {
+        const r = log.read(at, REPLAY_READ_BYTES);
+        if (r.type !== "ok" || r.bytes.length === 0 || r.nextOffset <= at) break;
+        for (const frame of iterateBatches(r.bytes)) {
+          const batch = decodeBatch(frame.bytes);
+          if (batch.isControl) continue;
+          for (const rec of batch.records) records += this.#applyRecord(rec.key, rec.value);
+        }
+        at = r.nextOffset;
+      }
+    }
+    if (records > 0) this.#log("info", `Loaded ${records} offset records from "${OFFSETS_TOPIC}"`);
+  }
+
+  #applyRecord(keyBytes: Uint8Array | null, valueBytes: Uint8Array | null): number {
+    if (keyBytes === null) return 0;
+    const key = decodeOffsetKey(keyBytes);
+    if (key === null) return 0; // group metadata or another record kind: not ours to read
+    const value = valueBytes === null ? null : decodeOffsetValue(valueBytes);
+    if (valueBytes !== null && value === null) {
+      this.#log("warn", `Skipping an unreadable offset record of group "${key.groupId}"`);
+      return 0;
+    }
+    this.coordinator.applyOffset(key.groupId, key.topic, key.partition, value);
+    return 1;
+  }
+}
+
+/**
+ * Starts a coordinator call that replies through a callback and waits for the reply, at most
+ * `boundMs` and until `signal` aborts (then `fallback`). The first answer wins.
+ */
+function waitFor<T>(
+  start: (reply: (o: T) => void) => void,
+  boundMs: number,
+  signal: AbortSignal,
+  fallback: T,
+): Promise<T> {
+  return new Promise<T>((resolve) => {
+    let done = false;
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const finish = (o: T) => {
+      if (done) return;
+      done = true;
+      if (timer !== null) clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
+      resolve(o);
+    };
+    const onAbort = () => finish(fallback);
+    if (signal.aborted) return finish(fallback);
+    signal.addEventListener("abort", onAbort);
+    start(finish);
+    if (!done) timer = setTimeout(onAbort, boundMs);
+  });
+}
