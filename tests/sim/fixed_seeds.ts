@@ -14,6 +14,8 @@ export const REGRESSION_SEEDS: readonly number[] = [
   1000870, // sim runtime: a crash truncated below a compacted log start (fixed in the sim)
   937, // E=N without pre-vote: doomed candidates kept resetting the only electable timer
   1013850, // same livelock (fixed: a higher term alone does not restart the election timer)
+  1046337, // checker false alarm: a stale leader's delayed append may drop a committed entry
+  //           from a replica that never counted for it (fixed: compare terms, see onRemove)
 ];
 
 /** Seeds 1..N run on every test run in addition to the regression seeds. */

@@ -8,9 +8,10 @@
  * - Log matching: an (offset, term) names one entry, and every log holding it holds the
  *   same predecessor (checked per append against a registry of created entries, which by
  *   induction gives identical prefixes).
- * - Durability: a committed entry is never removed from or changed on a replica that
- *   acknowledged it durably. Commit counts synced copies in both durability modes, so the
- *   only allowed loss is a write-caching crash dropping what that replica never synced.
+ * - Durability: a committed entry is never removed from or changed on a replica by a
+ *   leader of the commit's term or later, nor lost in a crash in sync mode. Commit counts
+ *   synced copies in both durability modes, so the only allowed crash loss is what a
+ *   write-caching replica never synced (see `onRemove`).
  * - Commit positions never go back (per replica incarnation), and an offset commits once.
  * - Leader completeness: a newly elected leader holds every committed entry.
  * - Read index: a read's index is at least every commit end known when it was requested.
@@ -86,21 +87,34 @@ export class InvariantChecker {
     }
   }
 
-  #isCommitted(e: Entry): boolean {
-    return this.#committed.get(e.base)?.entry === e;
-  }
-
-  /** Entries are about to be removed from `node` (truncation, reset, or crash loss). */
-  onRemove(node: NodeId, removed: readonly Entry[], reason: "truncate" | "reset" | "crash"): void {
+  /**
+   * Entries are about to be removed from `node`, whose term is `nodeTerm`: truncated by a
+   * leader of that term, reset to a leader's log start, or lost in a crash.
+   *
+   * A replica may legitimately drop a committed entry it never counted for: a stale
+   * leader's append, delayed in the network, can overwrite it on a replica that has not
+   * learned of the commit (Raft only promises the entry to leaders of later terms). So a
+   * removal is a violation when the remover's term is at least the commit's term (leader
+   * completeness says such a leader holds it), or when a crash loses it in sync mode
+   * (where every stored entry was acknowledged as durable).
+   */
+  onRemove(
+    node: NodeId,
+    nodeTerm: number,
+    removed: readonly Entry[],
+    reason: "truncate" | "reset" | "crash",
+  ): void {
     // In write-caching mode a crash loses what this replica never synced (and so never
     // reported as durable): that is the mode's contract, not a violation.
     if (reason === "crash" && this.#mode === "writeCaching") return;
     for (const e of removed) {
-      if (this.#isCommitted(e)) {
+      const committed = this.#committed.get(e.base);
+      if (committed === undefined || committed.entry !== e) continue;
+      if (reason === "crash" || committed.commitTerm <= nodeTerm) {
         this.#fail(
           `durability: committed entry ${
             keyOf(e)
-          } (offsets ${e.base}-${e.last}) removed from node ${node} by ${reason}`,
+          } (offsets ${e.base}-${e.last}, committed in term ${committed.commitTerm}) removed from node ${node} by ${reason} in term ${nodeTerm}`,
         );
         return;
       }

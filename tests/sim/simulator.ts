@@ -324,7 +324,7 @@ class Simulation {
     const loseUnsynced = this.#knobs.mode === "writeCaching" || this.#bug === "ackUnsynced";
     if (loseUnsynced && node.syncedEnd < node.log.endOffset()) {
       const lost = node.log.all().filter((e) => e.base >= node.syncedEnd);
-      this.#checker.onRemove(id, lost, "crash");
+      this.#checker.onRemove(id, node.hardState?.term ?? 0, lost, "crash");
       node.log.truncateTo(node.syncedEnd);
       this.#log(`n${id} crash, lost unsynced offsets >= ${node.syncedEnd}`);
     } else {
@@ -346,7 +346,8 @@ class Simulation {
       if (rd.hardState !== undefined) node.hardState = rd.hardState;
       const start = rd.logStart;
       if (start !== undefined && start.discard) {
-        this.#checker.onRemove(id, node.log.all().filter((e) => e.base >= start.offset), "reset");
+        const removed = node.log.all().filter((e) => e.base >= start.offset);
+        this.#checker.onRemove(id, raft.term, removed, "reset");
         node.log.setStart(start.offset, start.term, true);
         node.startMembership = start.membership;
         node.syncedEnd = start.offset;
@@ -365,6 +366,7 @@ class Simulation {
       for (const msg of rd.messages) this.#send(msg, extraMs);
       if (rd.committed !== undefined) {
         this.#checker.onCommit(id, raft.term, node.log, rd.committed, node.hw);
+        if (this.#trace !== undefined) this.#log(`n${id} commit ${rd.committed.to}`);
         node.hw = rd.committed.to;
       }
       for (const read of rd.readStates) {
@@ -382,11 +384,8 @@ class Simulation {
     const first = entries[0];
     if (first === undefined) return;
     if (first.base < node.log.endOffset()) {
-      this.#checker.onRemove(
-        node.id,
-        node.log.all().filter((e) => e.base >= first.base),
-        "truncate",
-      );
+      const removed = node.log.all().filter((e) => e.base >= first.base);
+      this.#checker.onRemove(node.id, node.raft?.term ?? 0, removed, "truncate");
       node.syncedEnd = offset(Math.min(node.syncedEnd, first.base));
       node.truncGen++;
       this.#log(`n${node.id} truncate from ${first.base}`);
