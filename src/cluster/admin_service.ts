@@ -11,9 +11,9 @@
  * CreatePartitions, KIP-107 DeleteRecords, KIP-133/KIP-339 configs, KIP-101/KIP-320 epochs):
  * - every request is checked in full before anything changes, so `validateOnly` answers
  *   exactly what a real request would;
- * - topics whose names start with "__" are Pyralog's internal topics (__consumer_offsets,
- *   __cluster_metadata, as Metadata flags them): the admin APIs neither create, delete nor
- *   grow them;
+ * - Pyralog's internal topics (__consumer_offsets, __transaction_state, __cluster_metadata:
+ *   the node's own state) are neither created, deleted nor grown by the admin APIs. Other
+ *   "__" names stay usable, as in Kafka (Debezium's "__debezium-heartbeat.*", for one);
  * - outcomes are tagged values; the front doors map them once to their error codes.
  */
 import {
@@ -29,6 +29,18 @@ import { StorageError } from "../util/mod.ts";
 import type { LogService } from "./log_service.ts";
 import { SINGLE_NODE_LEADER_EPOCH } from "./log_service.ts";
 import { applyConfigChanges, type ConfigChange, replaceConfigs } from "./topic_config_catalog.ts";
+
+/** The topics that hold Pyralog's own state (Kafka's Topic.isInternal, plus KRaft's log). */
+export const INTERNAL_TOPICS: ReadonlySet<string> = new Set([
+  "__consumer_offsets",
+  "__transaction_state",
+  "__cluster_metadata",
+]);
+
+/** True for Pyralog's internal topics, which the admin APIs never create, delete or grow. */
+export function isInternalTopic(name: string): boolean {
+  return INTERNAL_TOPICS.has(name);
+}
 
 /** Why an admin operation was refused. */
 export type AdminErrorKind =
@@ -107,11 +119,6 @@ export class AdminService {
     return this.#defaultPartitions;
   }
 
-  /** True for Pyralog's internal topics (see the file comment). */
-  static isInternalTopic(name: string): boolean {
-    return name.startsWith("__");
-  }
-
   /** Creates a topic, or only checks that it could be created (`validateOnly`). */
   createTopic(t: NewTopic, validateOnly: boolean): CreatedTopic | AdminError {
     const name = t.name;
@@ -121,8 +128,8 @@ export class AdminService {
       if (e instanceof TopicError) return fail("invalid_topic", e.message);
       throw e;
     }
-    if (AdminService.isInternalTopic(name)) {
-      return fail("invalid_request", `Cannot create topic "${name}": "__" names are internal`);
+    if (isInternalTopic(name)) {
+      return fail("invalid_request", `Cannot create topic "${name}": it is internal`);
     }
     if (this.#store.topic(name)) {
       return fail("topic_exists", `Topic "${name}" already exists`);
@@ -206,7 +213,7 @@ export class AdminService {
   async deleteTopic(name: string): Promise<{ type: "ok"; id: string } | AdminError> {
     const info = this.#store.topic(name);
     if (!info) return fail("unknown_topic", `Unknown topic "${name}"`);
-    if (AdminService.isInternalTopic(name)) {
+    if (isInternalTopic(name)) {
       return fail("invalid_request", `Cannot delete topic "${name}": it is internal`);
     }
     try {
@@ -236,7 +243,7 @@ export class AdminService {
   ): { type: "ok"; partitions: number } | AdminError {
     const info = this.#store.topic(name);
     if (!info) return fail("unknown_topic", `Unknown topic "${name}"`);
-    if (AdminService.isInternalTopic(name)) {
+    if (isInternalTopic(name)) {
       return fail("invalid_request", `Cannot add partitions to topic "${name}": it is internal`);
     }
     if (count <= info.partitions) {

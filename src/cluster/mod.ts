@@ -32,6 +32,8 @@ export {
   type CreatedTopic,
   endOffsetForEpoch,
   HIGH_WATERMARK_OFFSET,
+  INTERNAL_TOPICS,
+  isInternalTopic,
   type NewTopic,
   UNDEFINED_EPOCH,
   UNDEFINED_EPOCH_OFFSET,

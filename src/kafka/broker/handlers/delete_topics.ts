@@ -2,9 +2,10 @@
  * DeleteTopics (key 20), v0-6 (KIP-4): deletes each topic and its data and forgets its
  * cached producer state. v0-5 name topics; v6 names them or gives only their id (KIP-516):
  * an unknown name is UNKNOWN_TOPIC_OR_PARTITION, an unknown id UNKNOWN_TOPIC_ID, both given
- * INVALID_REQUEST. v5+ carry an error message. Pyralog's internal topics (names starting
- * "__") are refused with INVALID_REQUEST: their data is the node's own state (group offsets,
- * cluster metadata), which Kafka also guards. A topic named twice is refused in both entries.
+ * INVALID_REQUEST. v5+ carry an error message. Pyralog's internal topics (__consumer_offsets,
+ * __transaction_state, __cluster_metadata) are refused with INVALID_REQUEST: their data is
+ * the node's own state (group offsets, cluster metadata), and deleting __consumer_offsets
+ * under a running group coordinator would lose every committed offset. A topic named twice is refused in both entries.
  * Deletions run one after another, so the request's size bounds the work.
  */
 import type { Handler } from "../broker_context.ts";
