@@ -3,7 +3,9 @@
  * AlterConfigs, DeleteRecords; issue #3) against a real `main.ts serve` process, driven by
  * real clients: kafkajs 2.2.4's admin and producer, confluent-kafka-python's AdminClient
  * (librdkafka 2.0.2) and kafka-python 2.0.2's KafkaAdminClient, each Python client in a
- * subprocess. Configs are checked to take effect: max.message.bytes refuses
+ * subprocess. The APIs none of them sends (DescribeCluster, OffsetForLeaderEpoch,
+ * IncrementalAlterConfigs, DescribeProducers) are sent as raw frames by Pyralog's codec,
+ * over producer state a real kafkajs idempotent producer made. Configs are checked to take effect: max.message.bytes refuses
  * a larger batch with MESSAGE_TOO_LARGE until it is raised, segment.bytes rolls segments on
  * disk, DeleteRecords moves the earliest offset and removes whole segments.
  *
@@ -12,6 +14,13 @@
  */
 import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
 import { Kafka, logLevel } from "kafkajs";
+import {
+  type ApiName,
+  decodeResponseFrame,
+  encodeRequest,
+  type RequestInput,
+  type ResponseOf,
+} from "../src/kafka/protocol/mod.ts";
 import { startPyralog } from "./helpers/pyralog_process.ts";
 
 /** Longest a client subprocess may run. */
@@ -429,6 +438,111 @@ Deno.test("kafka-python KafkaAdminClient manages topics and configs", async () =
     deepStrictEqual(out.delete, [["kp", 0]]);
     deepStrictEqual(out.listed, []);
   } finally {
+    await node.stop();
+  }
+});
+
+/** Reads exactly `n` bytes from `conn` (bounded by the connection closing). */
+async function readExactly(conn: Deno.Conn, n: number): Promise<Uint8Array> {
+  const out = new Uint8Array(n);
+  let done = 0;
+  while (done < n) {
+    const got = await conn.read(out.subarray(done));
+    if (got === null) throw new Error(`Connection closed after ${done} of ${n} bytes`);
+    done += got;
+  }
+  return out;
+}
+
+/** Sends one request on `conn` and decodes its answer with Pyralog's own codec. */
+async function roundTrip<N extends ApiName>(
+  conn: Deno.Conn,
+  api: N,
+  version: number,
+  body: RequestInput<N>,
+): Promise<ResponseOf<N>> {
+  await conn.write(encodeRequest(api, version, { correlationId: 9, clientId: "raw" }, body));
+  const size = new DataView((await readExactly(conn, 4)).buffer).getInt32(0);
+  const r = decodeResponseFrame(api, version, await readExactly(conn, size));
+  strictEqual(r.correlationId, 9);
+  return r.body;
+}
+
+Deno.test("APIs no installed client sends answer raw frames from a real process", async () => {
+  const node = await startPyralog();
+  const kafka = kafkaFor(node.bootstrap);
+  const admin = kafka.admin();
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  let conn: Deno.Conn | null = null;
+  try {
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: "raw", numPartitions: 1 }] });
+    await producer.connect();
+    await producer.send({ topic: "raw", acks: -1, messages: [{ value: "a" }, { value: "b" }] });
+    conn = await Deno.connect({ hostname: "127.0.0.1", port: node.kafkaPort });
+    const versions = await roundTrip(conn, "ApiVersions", 3, {
+      clientSoftwareName: "raw",
+      clientSoftwareVersion: "1",
+    });
+    const max = new Map(versions.apiKeys.map((k) => [k.apiKey, k.maxVersion]));
+    deepStrictEqual([19, 20, 21, 23, 32, 33, 37, 44, 60, 61].map((k) => max.get(k)), [
+      7,
+      6,
+      2,
+      4,
+      4,
+      2,
+      3,
+      1,
+      1,
+      0,
+    ]);
+    const cluster = await roundTrip(conn, "DescribeCluster", 1, {
+      includeClusterAuthorizedOperations: false,
+      endpointType: 1,
+    });
+    strictEqual(cluster.errorCode, 0);
+    deepStrictEqual(cluster.brokers.map((b) => b.port), [node.kafkaPort]);
+    const epochs = await roundTrip(conn, "OffsetForLeaderEpoch", 4, {
+      replicaId: -1,
+      topics: [{
+        topic: "raw",
+        partitions: [{ partition: 0, currentLeaderEpoch: 0, leaderEpoch: 0 }],
+      }],
+    });
+    deepStrictEqual(epochs.topics[0]?.partitions[0], {
+      errorCode: 0,
+      partition: 0,
+      leaderEpoch: 0,
+      endOffset: 2n,
+    });
+    const producers = await roundTrip(conn, "DescribeProducers", 0, {
+      topics: [{ name: "raw", partitionIndexes: [0] }],
+    });
+    const active = producers.topics[0]?.partitions[0]?.activeProducers ?? [];
+    strictEqual(active.length, 1);
+    strictEqual(active[0]?.lastSequence, 1);
+    const altered = await roundTrip(conn, "IncrementalAlterConfigs", 1, {
+      resources: [{
+        resourceType: 2,
+        resourceName: "raw",
+        configs: [
+          { name: "retention.ms", configOperation: 0, value: "60000" },
+          { name: "cleanup.policy", configOperation: 2, value: "delete" },
+        ],
+      }],
+      validateOnly: false,
+    });
+    strictEqual(altered.responses[0]?.errorCode, 0);
+    const described = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: 2, name: "raw", configNames: ["retention.ms"] }],
+    });
+    strictEqual(described.resources[0]?.configEntries[0]?.configValue, "60000");
+  } finally {
+    conn?.close();
+    await producer.disconnect().catch(() => {/* the node may be gone already */});
+    await admin.disconnect().catch(() => {/* the node may be gone already */});
     await node.stop();
   }
 });
