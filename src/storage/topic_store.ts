@@ -81,6 +81,8 @@ export class TopicStore {
   #clock: Clock;
   #topics = new Map<string, TopicInfo>();
   #logs = new Map<string, PartitionLog>();
+  /** Topics whose data is being removed: their name cannot be reused until that is done. */
+  #deleting = new Set<string>();
   #timers: ReturnType<typeof setInterval>[] = [];
   #closed = false;
 
@@ -127,8 +129,14 @@ export class TopicStore {
     if (this.#topics.has(name)) {
       throw new TopicError("topic_exists", `Topic "${name}" already exists`);
     }
+    if (this.#deleting.has(name)) {
+      // Kafka answers the same while a topic is marked for deletion: until its directories
+      // are gone, a new topic of that name would open (and then lose) the old data.
+      throw new TopicError("topic_exists", `Cannot create topic "${name}": it is being deleted`);
+    }
     checkPartitions(partitions);
     this.#validateConfigs(configs);
+    this.#removeStaleDirs(name, 0, partitions);
     const info: TopicInfo = { name, id: crypto.randomUUID(), partitions, configs: { ...configs } };
     this.#topics.set(name, info);
     this.#saveMeta();
@@ -143,13 +151,18 @@ export class TopicStore {
     this.#open();
     const info = this.#require(name);
     this.#topics.delete(name);
-    this.#saveMeta();
-    for (let p = 0; p < info.partitions; p++) {
-      const key = `${name}-${p}`;
-      const log = this.#logs.get(key);
-      this.#logs.delete(key);
-      if (log) await log.close();
-      fs.rmSync(`${this.dataDir}/${key}`, { recursive: true, force: true });
+    this.#deleting.add(name);
+    try {
+      this.#saveMeta();
+      for (let p = 0; p < info.partitions; p++) {
+        const key = `${name}-${p}`;
+        const log = this.#logs.get(key);
+        this.#logs.delete(key);
+        if (log) await log.close();
+        fs.rmSync(`${this.dataDir}/${key}`, { recursive: true, force: true });
+      }
+    } finally {
+      this.#deleting.delete(name);
     }
   }
 
@@ -167,6 +180,7 @@ export class TopicStore {
         `Cannot grow topic "${name}" to ${total} partitions: it has ${info.partitions}`,
       );
     }
+    this.#removeStaleDirs(name, info.partitions, total);
     info.partitions = total;
     this.#saveMeta();
     return info;
@@ -288,6 +302,22 @@ export class TopicStore {
     } catch (err) {
       if (err instanceof InvalidConfigError) throw new TopicError("invalid_config", err.message);
       throw err;
+    }
+  }
+
+  /**
+   * Removes partition directories `from`..`to`-1 of `name` left by a deletion that crashed
+   * after `topics.json` forgot the topic: no live partition owns them, and a new partition
+   * must start empty rather than recover the deleted data.
+   */
+  #removeStaleDirs(name: string, from: number, to: number): void {
+    for (let p = from; p < to; p++) {
+      const dir = `${this.dataDir}/${name}-${p}`;
+      try {
+        fs.rmSync(dir, { recursive: true, force: true });
+      } catch (err) {
+        throw wrapIoError(`Cannot remove stale partition directory "${dir}"`, err);
+      }
     }
   }
 
