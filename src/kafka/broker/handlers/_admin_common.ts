@@ -1,8 +1,8 @@
 /**
- * Helpers of the admin handlers: the node's `AdminService` (one per broker context, made on
- * first use since the context predates it), the one mapping of admin outcomes to Kafka error
- * codes, and the resource types of the config APIs (DescribeConfigs/AlterConfigs/
- * IncrementalAlterConfigs `ResourceType`, KIP-133).
+ * Helpers of the admin handlers: the node's `AdminService` (stateless over the store and the
+ * log service, so made per request rather than kept in a module-level cache), the one
+ * mapping of admin outcomes to Kafka error codes, and the resource types of the config APIs
+ * (DescribeConfigs/AlterConfigs/IncrementalAlterConfigs `ResourceType`, KIP-133).
  */
 import { type AdminErrorKind, AdminService } from "../../../cluster/mod.ts";
 import type { BrokerContext } from "../broker_context.ts";
@@ -11,16 +11,9 @@ import { ErrorCode, type ErrorCodeValue } from "../error_codes.ts";
 /** Kafka's ConfigResource types that Pyralog answers for. */
 export const ResourceType = { TOPIC: 2, BROKER: 4 } as const;
 
-const services = new WeakMap<BrokerContext, AdminService>();
-
 /** The admin service over this broker's store and log service. */
 export function adminOf(b: BrokerContext): AdminService {
-  let s = services.get(b);
-  if (!s) {
-    s = new AdminService(b.store, b.logs, { nodeId: b.nodeId });
-    services.set(b, s);
-  }
-  return s;
+  return new AdminService(b.store, b.logs, { nodeId: b.nodeId });
 }
 
 /** The Kafka error code of an admin refusal. */
