@@ -364,8 +364,11 @@ export class GroupCoordinator {
       // The generation being synced is abandoned (Kafka's resetAndPropagateAssignmentError).
       for (const m of group.members.values()) {
         const r = m.syncReply;
+        if (!r) continue;
         m.syncReply = null;
-        r?.({ type: "error", error: "rebalance_in_progress" });
+        // As Kafka, answering a waiting member restarts its session timer.
+        m.lastHeartbeatMs = nowMs;
+        r({ type: "error", error: "rebalance_in_progress" });
       }
     }
     const wasEmpty = group.state === "Empty";
@@ -465,8 +468,10 @@ export class GroupCoordinator {
     group.syncDeadlineMs = null;
     for (const m of group.members.values()) {
       const r = m.syncReply;
+      if (!r) continue;
       m.syncReply = null;
-      r?.(syncResult(group, m));
+      m.lastHeartbeatMs = nowMs;
+      r(syncResult(group, m));
     }
   }
 
@@ -569,10 +574,7 @@ export class GroupCoordinator {
         this.#prepareRebalance(group, nowMs);
         this.#tryCompleteJoin(group, nowMs);
       }
-      if (
-        group.state === "Empty" && group.members.size === 0 && group.pendingMembers.size === 0 &&
-        !group.hasOffsets()
-      ) {
+      if (isForgettable(group)) {
         // Nothing left to remember (Kafka's offset-expiration cleanup marks such groups Dead).
         this.#groups.delete(group.groupId);
       }
@@ -649,6 +651,9 @@ export class GroupCoordinator {
     if (value === null) {
       parts?.delete(partition);
       if (parts && parts.size === 0) group.offsets.delete(topic);
+      // A group that only existed through its offsets is gone with the last one (replaying
+      // DeleteGroups tombstones must not resurrect it).
+      if (isForgettable(group)) this.#groups.delete(groupId);
       return;
     }
     if (!parts) group.offsets.set(topic, parts = new Map());
@@ -783,6 +788,12 @@ export class GroupCoordinator {
     }
     throw new Error(`Cannot draw a fresh member id for group "${group.groupId}"`);
   }
+}
+
+/** An empty group with nothing to remember (Kafka's cleanup marks such groups Dead). */
+function isForgettable(group: ClassicGroup): boolean {
+  return group.state === "Empty" && group.members.size === 0 &&
+    group.pendingMembers.size === 0 && !group.hasOffsets();
 }
 
 function error(kind: GroupErrorKind): GroupError {

@@ -1,0 +1,221 @@
+/**
+ * GroupService over a real TopicStore in a temporary directory: offsets are appended to
+ * `__consumer_offsets` (in the partition murmur2 picks for the group), answered once
+ * durable, and replayed by a new service after the store is reopened; tombstones of
+ * OffsetDelete and DeleteGroups survive the same way. Waiting JoinGroups end on abort and on
+ * close, and the deadline timer does not outlive `close()` (Deno's sanitizers check it).
+ */
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import { decodeBatch } from "../records/mod.ts";
+import { TopicStore } from "../storage/mod.ts";
+import { withTempDir } from "../testing/temp_dir.ts";
+import { createPrng, ManualClock, partitionForKey } from "../util/mod.ts";
+import { encodeSubscription } from "./consumer_protocol.ts";
+import { GroupService, type OffsetCommitInput, OFFSETS_TOPIC } from "./group_service.ts";
+import { decodeOffsetKey } from "./offset_commit_record.ts";
+
+function open(dir: string, clock = new ManualClock()) {
+  const store = TopicStore.open(dir, { background: false });
+  const groups = new GroupService(store, {
+    clock,
+    prng: createPrng(1),
+    background: false,
+    initialRebalanceDelayMs: 0,
+  });
+  return { store, groups, clock };
+}
+
+function commit(groupId: string, partitions: Array<[string, number, number]>): OffsetCommitInput {
+  return {
+    groupId,
+    generationId: -1,
+    memberId: "",
+    groupInstanceId: null,
+    topics: [...new Set(partitions.map(([t]) => t))].map((name) => ({
+      name,
+      partitions: partitions.filter(([t]) => t === name).map(([, partition, offset]) => ({
+        partition,
+        offset,
+        leaderEpoch: 4,
+        metadata: `m${offset}`,
+        commitTimestampMs: -1,
+      })),
+    })),
+  };
+}
+
+Deno.test("GroupService.commitOffsets appends durably and a new service replays the offsets", async () => {
+  await withTempDir(async (dir) => {
+    let { store, groups, clock } = open(dir);
+    store.createTopic("t", 3);
+    const results = await groups.commitOffsets(commit("g", [["t", 0, 10], ["t", 2, 20]]));
+    deepStrictEqual(results.map((r) => r.error), [null, null]);
+    const info = store.topic(OFFSETS_TOPIC);
+    strictEqual(info?.partitions, 10);
+    strictEqual(info?.configs["retention.ms"], "-1");
+    const p = partitionForKey(new TextEncoder().encode("g"), 10);
+    strictEqual(groups.partitionFor("g"), p);
+    const log = store.partition(OFFSETS_TOPIC, p);
+    strictEqual(log.logEndOffset, 2, "one record per partition, in the group's partition");
+    const read = log.read(0, 1 << 20);
+    const recs = read.type === "ok" ? decodeBatch(read.bytes).records : [];
+    deepStrictEqual(recs.map((r) => r.key && decodeOffsetKey(r.key)), [
+      { groupId: "g", topic: "t", partition: 0 },
+      { groupId: "g", topic: "t", partition: 2 },
+    ]);
+    groups.close();
+    await store.close();
+
+    ({ store, groups, clock } = open(dir, clock));
+    const fetched = groups.fetchOffsets("g", [{ name: "t", partitions: [0, 1, 2] }]);
+    deepStrictEqual(fetched[0]?.partitions.map((x) => x.committed?.offset ?? -1), [10, -1, 20]);
+    deepStrictEqual(fetched[0]?.partitions[0]?.committed, {
+      offset: 10,
+      leaderEpoch: 4,
+      metadata: "m10",
+      commitTimestampMs: clock.nowMs(),
+    });
+    deepStrictEqual(groups.fetchOffsets("g", null).map((t) => t.partitions.length), [2]);
+    deepStrictEqual(groups.coordinator.list().map((g) => [g.groupId, g.state]), [["g", "Empty"]]);
+
+    // DeleteGroups writes tombstones: after another restart the group is gone.
+    deepStrictEqual(await groups.deleteGroups(["g", "g"]), [
+      { groupId: "g", error: null },
+      { groupId: "g", error: "group_id_not_found" },
+    ]);
+    groups.close();
+    await store.close();
+    ({ store, groups } = open(dir));
+    deepStrictEqual(groups.fetchOffsets("g", null), []);
+    strictEqual(groups.coordinator.hasGroup("g"), false);
+    groups.close();
+    await store.close();
+  });
+});
+
+Deno.test("GroupService.commitOffsets refuses unknown topics, big metadata and stale members", async () => {
+  await withTempDir(async (dir) => {
+    const { store, groups } = open(dir);
+    store.createTopic("t", 1);
+    const input = commit("g", [["t", 0, 1], ["t", 5, 1], ["nope", 0, 1]]);
+    const first = input.topics[0]?.partitions[0];
+    if (first) first.metadata = "x".repeat(5_000);
+    deepStrictEqual((await groups.commitOffsets(input)).map((r) => r.error), [
+      "offset_metadata_too_large",
+      "unknown_topic",
+      "unknown_topic",
+    ]);
+    strictEqual(store.topic(OFFSETS_TOPIC), undefined, "nothing to store: no offsets topic yet");
+    const stale = { ...commit("g2", [["t", 0, 1]]), generationId: 3, memberId: "m" };
+    deepStrictEqual((await groups.commitOffsets(stale)).map((r) => r.error), [
+      "illegal_generation",
+    ]);
+    groups.close();
+    await store.close();
+  });
+});
+
+Deno.test("GroupService.deleteOffsets keeps subscribed topics and tombstones the rest", async () => {
+  await withTempDir(async (dir) => {
+    let { store, groups } = open(dir);
+    store.createTopic("t", 1);
+    store.createTopic("u", 1);
+    await groups.commitOffsets(commit("g", [["t", 0, 1], ["u", 0, 2]]));
+    // A live consumer subscribed to "t" joins.
+    const joined = await groups.join({
+      groupId: "g",
+      memberId: "",
+      groupInstanceId: null,
+      clientId: "c",
+      clientHost: "",
+      sessionTimeoutMs: 10_000,
+      rebalanceTimeoutMs: 10_000,
+      protocolType: "consumer",
+      protocols: [{ name: "range", metadata: encodeSubscription(["t"]) }],
+      requireKnownMemberId: false,
+    }, new AbortController().signal);
+    strictEqual(joined.type, "ok");
+    if (joined.type === "ok") {
+      const synced = await groups.sync({
+        groupId: "g",
+        generationId: joined.generationId,
+        memberId: joined.memberId,
+        groupInstanceId: null,
+        protocolType: null,
+        protocolName: null,
+        assignments: [],
+      }, new AbortController().signal);
+      deepStrictEqual(synced.type === "ok" && synced.assignment, new Uint8Array(0));
+    }
+    const r = await groups.deleteOffsets("g", [
+      { name: "t", partitions: [0] },
+      { name: "u", partitions: [0] },
+      { name: "v", partitions: [0] },
+    ]);
+    deepStrictEqual(r.type === "ok" && r.results.map((x) => x.error), [
+      "group_subscribed_to_topic",
+      null,
+      "unknown_topic",
+    ]);
+    deepStrictEqual(await groups.deleteOffsets("nope", []), {
+      type: "error",
+      error: "group_id_not_found",
+    });
+    groups.close();
+    await store.close();
+    ({ store, groups } = open(dir));
+    deepStrictEqual(groups.fetchOffsets("g", null).map((t) => t.topic), ["t"]);
+    groups.close();
+    await store.close();
+  });
+});
+
+Deno.test("GroupService.join waits are bounded: abort and close answer them", async () => {
+  await withTempDir(async (dir) => {
+    const store = TopicStore.open(dir, { background: false });
+    const groups = new GroupService(store, {
+      clock: new ManualClock(),
+      prng: createPrng(2),
+      background: false,
+      initialRebalanceDelayMs: 3_000,
+    });
+    const base = {
+      groupId: "g",
+      memberId: "",
+      groupInstanceId: null,
+      clientId: "c",
+      clientHost: "",
+      sessionTimeoutMs: 10_000,
+      rebalanceTimeoutMs: 10_000,
+      protocolType: "consumer",
+      protocols: [{ name: "range", metadata: new Uint8Array(0) }],
+      requireKnownMemberId: false,
+    };
+    const aborter = new AbortController();
+    const waiting = groups.join(base, aborter.signal); // held by the initial delay
+    aborter.abort();
+    deepStrictEqual(await waiting, {
+      type: "error",
+      error: "rebalance_in_progress",
+      memberId: "",
+    });
+    const second = groups.join({ ...base, groupId: "h" }, new AbortController().signal);
+    groups.close();
+    const closed = await second;
+    strictEqual(closed.type === "error" && closed.error, "coordinator_not_available");
+    const after = await groups.join(base, new AbortController().signal);
+    strictEqual(after.type === "error" && after.error, "coordinator_not_available");
+    await store.close();
+  });
+});
+
+Deno.test("GroupService runs its deadline timer until close()", async () => {
+  await withTempDir(async (dir) => {
+    const store = TopicStore.open(dir, { background: false });
+    const groups = new GroupService(store, { clock: new ManualClock(), tickMs: 5 });
+    ok(groups.ensureOffsetsTopic());
+    groups.close();
+    groups.close(); // idempotent
+    await store.close();
+  });
+});
