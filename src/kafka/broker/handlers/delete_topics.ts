@@ -5,9 +5,10 @@
  * INVALID_REQUEST. v5+ carry an error message. Pyralog's internal topics (__consumer_offsets,
  * __transaction_state, __cluster_metadata) are refused with INVALID_REQUEST: their data is
  * the node's own state (group offsets, cluster metadata), and deleting __consumer_offsets
- * under a running group coordinator would lose every committed offset. A topic named twice is refused in both entries.
- * Deletions run one after another, so the request's size bounds the work.
+ * under a running group coordinator would lose every committed offset. A topic named twice
+ * is refused in both entries, as Kafka does.
  */
+import type { AdminService } from "../../../cluster/mod.ts";
 import type { Handler } from "../broker_context.ts";
 import { ErrorCode } from "../error_codes.ts";
 import { adminErrorCode, adminOf, duplicatesOf } from "./_admin_common.ts";
@@ -18,67 +19,75 @@ interface Target {
   topicId: string;
 }
 
+/** A target resolved to a topic name, or the error that answers it. */
+type Resolved = { type: "ok"; name: string } | { type: "error"; code: number; message: string };
+
 /** The DeleteTopics handler. */
 export const handleDeleteTopics: Handler<"DeleteTopics"> = async (req, ctx) => {
   const admin = adminOf(ctx.broker);
   const targets: Target[] = ctx.version >= 6
     ? req.topics.map((t) => ({ name: t.name, topicId: t.topicId }))
     : req.topicNames.map((name) => ({ name, topicId: ZERO_UUID }));
-  const dup = duplicatesOf(targets.map((t) => t.name ?? `id:${t.topicId}`));
+  const keyOf = (t: Target) => t.name ?? `id:${t.topicId}`;
+  const dup = duplicatesOf(targets.map(keyOf));
   const responses = [];
+  // One deletion at a time: the request's size bounds the work.
   for (const t of targets) {
-    const answer = (
-      name: string | null,
-      topicId: string,
-      errorCode: number,
-      errorMessage: string | null,
-    ) => ({
-      name,
-      topicId,
-      errorCode,
-      errorMessage,
-    });
-    if (dup.has(t.name ?? `id:${t.topicId}`)) {
-      responses.push(
-        answer(t.name, t.topicId, ErrorCode.INVALID_REQUEST, "Topic named more than once"),
-      );
+    const resolved: Resolved = dup.has(keyOf(t))
+      ? { type: "error", code: ErrorCode.INVALID_REQUEST, message: "Topic named more than once" }
+      : resolve(t, admin);
+    if (resolved.type === "error") {
+      responses.push({
+        name: t.name,
+        topicId: t.topicId,
+        errorCode: resolved.code,
+        errorMessage: resolved.message,
+      });
       continue;
     }
-    let name = t.name;
-    if (t.topicId !== ZERO_UUID) {
-      if (name !== null) {
-        responses.push(
-          answer(
-            name,
-            t.topicId,
-            ErrorCode.INVALID_REQUEST,
-            "Give a topic name or an id, not both",
-          ),
-        );
-        continue;
-      }
-      const info = admin.topicById(t.topicId);
-      if (!info) {
-        responses.push(
-          answer(null, t.topicId, ErrorCode.UNKNOWN_TOPIC_ID, `Unknown topic id "${t.topicId}"`),
-        );
-        continue;
-      }
-      name = info.name;
-    }
-    if (name === null) {
-      responses.push(
-        answer(null, t.topicId, ErrorCode.INVALID_REQUEST, "Give a topic name or an id"),
-      );
-      continue;
-    }
+    const name = resolved.name;
     const r = await admin.deleteTopic(name);
     if (r.type === "error") {
-      responses.push(answer(name, t.topicId, adminErrorCode(r.kind), r.message));
+      responses.push({
+        name,
+        topicId: t.topicId,
+        errorCode: adminErrorCode(r.kind),
+        errorMessage: r.message,
+      });
       continue;
     }
     ctx.broker.log("info", `Deleted topic "${name}"`);
-    responses.push(answer(name, wireUuid(r.id), ErrorCode.NONE, null));
+    responses.push({
+      name,
+      topicId: wireUuid(r.id),
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+    });
   }
   return { throttleTimeMs: 0, responses };
 };
+
+/** v6 names a topic by name (id all zeros) or by id (name null), never both. */
+function resolve(t: Target, admin: AdminService): Resolved {
+  if (t.topicId === ZERO_UUID) {
+    return t.name === null
+      ? { type: "error", code: ErrorCode.INVALID_REQUEST, message: "Give a topic name or an id" }
+      : { type: "ok", name: t.name };
+  }
+  if (t.name !== null) {
+    return {
+      type: "error",
+      code: ErrorCode.INVALID_REQUEST,
+      message: "Give a topic name or an id, not both",
+    };
+  }
+  const info = admin.topicById(t.topicId);
+  if (!info) {
+    return {
+      type: "error",
+      code: ErrorCode.UNKNOWN_TOPIC_ID,
+      message: `Unknown topic id "${t.topicId}"`,
+    };
+  }
+  return { type: "ok", name: info.name };
+}
