@@ -266,7 +266,7 @@ export class Segment {
     minOneBatch: boolean,
   ): SegmentRead {
     const empty = { bytes: new Uint8Array(0), nextOffset: fromOffset };
-    if (fromOffset >= this.#nextOffset || this.#size === 0) return empty;
+    if (fromOffset >= this.#nextOffset) return empty;
     const index = this.#loadIndex();
     let pos = index.floorPosition(fromOffset - this.baseOffset);
     // Offsets are outside the batch CRC, so the walk checks them: every batch must continue
@@ -517,7 +517,9 @@ export class Segment {
    * rebuilt by a verifying scan.
    */
   #indexMatchesLog(index: SegmentIndex): boolean {
-    if (index.length === 0) return this.#size === 0;
+    // An empty file is right only for an empty segment: one whose offsets reach the next
+    // segment's base but whose data was lost must not read as a hole.
+    if (index.length === 0) return this.#size === 0 && this.#nextOffset === this.baseOffset;
     const pos = index.lastPosition;
     let h: BatchHeader;
     try {
