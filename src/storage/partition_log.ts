@@ -27,7 +27,7 @@ import {
 import { assert, type Clock, FrameDecodeError, StorageError, systemClock } from "../util/mod.ts";
 import { fdatasync, FilePool, wrapIoError, writeFileAtomic } from "./file_pool.ts";
 import { type LogConfig, resolveLogConfig } from "./log_config.ts";
-import { Segment, type TimestampHit } from "./segment.ts";
+import { Segment, segmentStem, type TimestampHit } from "./segment.ts";
 
 const LOG_START_FILE = "log-start-offset";
 
@@ -146,33 +146,15 @@ export class PartitionLog {
       if (n.endsWith(".tmp")) fs.rmSync(`${dir}/${n}`, { force: true });
     }
     const checkpoint = readLogStart(dir);
-    const segments: Segment[] = [];
-    for (let i = 0; i < bases.length; i++) {
-      const base = bases[i] as number;
-      const next = bases[i + 1];
-      if (next !== undefined) {
-        // A segment with a successor is sealed: #roll seals it (data synced, index files
-        // written) before the successor is created. Its index is loaded, or rebuilt by a
-        // verifying scan when missing or stale, and damage is refused as "corrupt" rather
-        // than cut off, which would also discard every later (intact, acknowledged) segment.
-        segments.push(Segment.openSealed(dir, base, next, pool, config.indexIntervalBytes, now));
-        continue;
-      }
-      // The last segment may end in a torn or corrupt tail (a crash mid-write): cut it off.
-      const { segment, truncated } = Segment.recoverActive(
-        dir,
-        base,
-        pool,
-        config.indexIntervalBytes,
-        now,
-      );
-      if (truncated) warn(`Recovered log "${dir}": truncated ${truncated}`);
-      segments.push(segment);
-    }
-    if (segments.length === 0) {
-      segments.push(
-        Segment.create(dir, checkpoint ?? 0, pool, config.indexIntervalBytes, now),
-      );
+    let segments: Segment[];
+    try {
+      segments = loadSegments(dir, bases, checkpoint ?? 0, pool, config, now, warn);
+    } catch (err) {
+      // A log that cannot open must not keep descriptors: its files stay busy (a mount
+      // cannot be detached) and an owned pool would never be closed.
+      if (options.pool === undefined) pool.closeAll();
+      else for (const base of bases) pool.close(`${dir}/${segmentStem(base)}.log`);
+      throw err;
     }
     const first = segments[0] as Segment;
     const last = segments[segments.length - 1] as Segment;
@@ -584,6 +566,52 @@ export class PartitionLog {
 /** Resolves after pending promise callbacks have run (one turn of the event loop). */
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * Opens the segments with base offsets `bases` (sorted): all but the last sealed, the last
+ * recovered (its torn or corrupt tail cut off); creates an empty one at `startOffset` when
+ * there is none.
+ * @throws {StorageError} when a file cannot be read or a sealed segment is corrupt.
+ */
+function loadSegments(
+  dir: string,
+  bases: number[],
+  startOffset: number,
+  pool: FilePool,
+  config: LogConfig,
+  now: number,
+  warn: (message: string) => void,
+): Segment[] {
+  const segments: Segment[] = [];
+  for (let i = 0; i < bases.length; i++) {
+    const base = bases[i] as number;
+    const next = bases[i + 1];
+    if (next !== undefined) {
+      // A segment with a successor is sealed: #roll seals it (data synced, index files
+      // written) before the successor is created. Its index is loaded, or rebuilt by a
+      // verifying scan when missing or stale, and damage is refused as "corrupt" rather
+      // than cut off, which would also discard every later (intact, acknowledged) segment.
+      segments.push(Segment.openSealed(dir, base, next, pool, config.indexIntervalBytes, now));
+      continue;
+    }
+    // The last segment may end in a torn or corrupt tail (a crash mid-write): cut it off.
+    const { segment, truncated } = Segment.recoverActive(
+      dir,
+      base,
+      pool,
+      config.indexIntervalBytes,
+      now,
+    );
+    if (truncated) warn(`Recovered log "${dir}": truncated ${truncated}`);
+    segments.push(segment);
+  }
+  if (segments.length === 0) {
+    segments.push(
+      Segment.create(dir, startOffset, pool, config.indexIntervalBytes, now),
+    );
+  }
+  return segments;
 }
 
 function readLogStart(dir: string): number | null {
