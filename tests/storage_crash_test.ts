@@ -304,6 +304,20 @@ function checkSealedDamage(log: PartitionLog, fx: Fixture, damaged: BatchInfo, w
   ok(false, `${what}: a consumer read past the damaged batch without an error`);
 }
 
+/** Files under `dir` this process holds open (Linux /proc). */
+function openFilesUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of Deno.readDirSync("/proc/self/fd")) {
+    try {
+      const target = Deno.readLinkSync(`/proc/self/fd/${e.name}`);
+      if (target.startsWith(`${dir}/`)) out.push(target);
+    } catch {
+      // The descriptor used to list the directory is gone by the time it is read: skip it.
+    }
+  }
+  return out;
+}
+
 /** Opens the log, or returns null when the open fails with "corrupt" naming `file`. */
 function openOrCorrupt(dir: string, file: string, what: string): PartitionLog | null {
   try {
@@ -363,6 +377,7 @@ Deno.test("storage crash: a flipped bit in a sealed segment is reported as corru
           if (name.endsWith(".log")) ok(fs.existsSync(`${dir}/${name}`), `${what}: ${name} kept`);
         }
         deepStrictEqual(Deno.readFileSync(`${dir}/${file}`), flipped, `${what}: not truncated`);
+        deepStrictEqual(openFilesUnder(dir), [], `${what}: a refused open leaks no descriptor`);
         tried++;
       }
     }

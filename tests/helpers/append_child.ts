@@ -7,10 +7,11 @@
  * It never stops by itself before being killed, but it is bounded: it exits after
  * `MAX_APPENDS` appends or `MAX_RUN_MS`, so a parent that dies cannot leave it running.
  *
- * Usage: deno run --allow-all tests/helpers/append_child.ts DIR [APPENDERS] [SEGMENT_BYTES]
+ * Usage: deno run --allow-all tests/helpers/append_child.ts DIR [APPENDERS] [SEGMENT_BYTES] [FSYNC]
+ * (FSYNC defaults to "always"; "never" is for checking that the power-cut test detects loss)
  */
 import { buildBatch } from "../../src/records/mod.ts";
-import { PartitionLog } from "../../src/storage/mod.ts";
+import { type FsyncPolicy, PartitionLog } from "../../src/storage/mod.ts";
 
 const MAX_APPENDS = 200_000;
 const MAX_RUN_MS = 60_000;
@@ -20,7 +21,8 @@ if (dir === undefined) throw new Error("Usage: append_child.ts DIR [APPENDERS] [
 const appenders = Number(Deno.args[1] ?? "8");
 const segmentBytes = Number(Deno.args[2] ?? String(64 * 1024));
 const enc = new TextEncoder();
-const log = PartitionLog.open(dir, { config: { fsync: "always", segmentBytes } });
+const fsync = (Deno.args[3] ?? "always") as FsyncPolicy;
+const log = PartitionLog.open(dir, { config: { fsync, segmentBytes } });
 const startMs = performance.now();
 let appended = 0;
 

@@ -113,7 +113,11 @@ export async function withExt4Loop<T>(
     await mount();
     return await fn(m);
   } finally {
-    if (mounted) await m.unmount();
-    await Deno.remove(root, { recursive: true });
+    try {
+      if (mounted) await m.unmount();
+    } finally {
+      // Removed even when the unmount failed: it was detached lazily (see `unmount`).
+      await Deno.remove(root, { recursive: true });
+    }
   }
 }
