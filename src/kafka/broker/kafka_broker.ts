@@ -20,6 +20,8 @@ export interface KafkaBrokerOptions {
   defaultPartitions?: number;
   maxFrameBytes?: number;
   idleTimeoutMs?: number;
+  /** group.initial.rebalance.delay.ms (KIP-134); Kafka's 3 000 by default. */
+  groupInitialRebalanceDelayMs?: number;
   clock?: Clock;
   log?: (level: BrokerLogLevel, message: string) => void;
 }
@@ -53,6 +55,9 @@ export function startKafkaBroker(store: TopicStore, o: KafkaBrokerOptions): Kafk
     // Replays __consumer_offsets; its deadline timer stops in close() below.
     groups: new GroupService(store, {
       clock,
+      ...(o.groupInitialRebalanceDelayMs !== undefined
+        ? { initialRebalanceDelayMs: o.groupInitialRebalanceDelayMs }
+        : {}),
       log: o.log ?? ((level, m) => console.error(`${level} ${m}`)),
     }),
     clock,
