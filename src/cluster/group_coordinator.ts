@@ -754,6 +754,11 @@ export class GroupCoordinator {
     return this.#groups.get(groupId)?.maxRebalanceTimeoutMs() ?? 0;
   }
 
+  /** The ids of every known group (members or offsets), in no particular order. */
+  groupIds(): string[] {
+    return [...this.#groups.keys()];
+  }
+
   /** Whether the coordinator knows a group (members or offsets). */
   hasGroup(groupId: string): boolean {
     return this.#groups.has(groupId);

@@ -12,12 +12,26 @@
  * updated when the batch is written (before the sync), so memory always follows log order;
  * a sync failure leaves the log refusing appends and the request is answered with an error.
  *
+ * Bounded replay: compaction is not built yet, so each partition of `__consumer_offsets` is
+ * checkpointed instead. When a partition holds many more records than live offsets, the live
+ * offsets of its groups are appended again (the same records, so replay is unchanged), made
+ * durable, and everything before them is deleted (`deleteRecordsBefore`, DeleteRecords'
+ * mechanism). Replay then reads at most a few times the live offsets, and small segments
+ * let the deleted prefix leave the disk.
+ *
  * Group membership itself (generations, assignments) is not persisted: after a restart
  * members get UNKNOWN_MEMBER_ID and rejoin, as they would after a coordinator move.
  */
 import { buildBatch, decodeBatch, iterateBatches } from "../records/mod.ts";
 import { TopicError, type TopicStore } from "../storage/mod.ts";
-import { type Clock, createPrng, partitionForKey, type Prng, StorageError } from "../util/mod.ts";
+import {
+  type Clock,
+  createPrng,
+  FrameDecodeError,
+  partitionForKey,
+  type Prng,
+  StorageError,
+} from "../util/mod.ts";
 import type { CommittedOffset, GroupErrorKind, JoinOutcome, SyncOutcome } from "./classic_group.ts";
 import {
   GroupCoordinator,
@@ -48,6 +62,14 @@ export const GROUP_TICK_MS = 100;
 const WAIT_SLACK_MS = 5_000;
 /** Bytes read per step when replaying `__consumer_offsets`. */
 const REPLAY_READ_BYTES = 8 * 1024 * 1024;
+/** A partition is checkpointed once it holds more records than this... */
+export const CHECKPOINT_MIN_RECORDS = 10_000;
+/** ...and more than this many times its live offsets. */
+const CHECKPOINT_LIVE_FACTOR = 4;
+/** Record bytes per checkpoint batch (under the 1 MiB max.message.bytes). */
+const CHECKPOINT_BATCH_BYTES = 512 * 1024;
+/** Segment size of `__consumer_offsets`, so checkpointed prefixes leave the disk. */
+const OFFSETS_SEGMENT_BYTES = 16 * 1024 * 1024;
 
 /** Why one partition of an offset request failed. */
 export type OffsetErrorKind =
@@ -92,6 +114,8 @@ export interface GroupServiceOptions extends Partial<Omit<GroupCoordinatorOption
   prng?: Prng;
   /** Partitions of `__consumer_offsets` when it is created here. */
   offsetsTopicPartitions?: number;
+  /** Records a partition must exceed before it is checkpointed (tests lower it). */
+  checkpointMinRecords?: number;
   /** Run the deadline timer (tests that drive `tick` by hand turn it off). */
   background?: boolean;
   tickMs?: number;
@@ -106,6 +130,10 @@ export class GroupService {
   readonly #partitionsWanted: number;
   readonly #initialDelayMs: number;
   readonly #log: NonNullable<GroupServiceOptions["log"]>;
+  readonly #checkpointMinRecords: number;
+  /** Per partition: the log end offset at which to consider the next checkpoint. */
+  readonly #checkpointAt = new Map<number, number>();
+  readonly #checkpointing = new Set<number>();
   #timer: ReturnType<typeof setInterval> | null = null;
   #closed = false;
 
@@ -119,6 +147,7 @@ export class GroupService {
     this.#partitionsWanted = options.offsetsTopicPartitions ?? OFFSETS_TOPIC_PARTITIONS;
     this.#initialDelayMs = options.initialRebalanceDelayMs ?? 3_000;
     this.#log = options.log ?? (() => {});
+    this.#checkpointMinRecords = options.checkpointMinRecords ?? CHECKPOINT_MIN_RECORDS;
     const prng = options.prng ?? createPrng(crypto.getRandomValues(new Uint32Array(1))[0] ?? 1);
     this.coordinator = new GroupCoordinator({
       prng,
@@ -148,7 +177,10 @@ export class GroupService {
     if (this.#store.topic(OFFSETS_TOPIC)) return true;
     try {
       // Offsets never expire by time: compaction is not built yet, so nothing may be deleted.
-      this.#store.createTopic(OFFSETS_TOPIC, this.#partitionsWanted, { "retention.ms": "-1" });
+      this.#store.createTopic(OFFSETS_TOPIC, this.#partitionsWanted, {
+        "retention.ms": "-1",
+        "segment.bytes": String(OFFSETS_SEGMENT_BYTES),
+      });
       this.#log("info", `Created "${OFFSETS_TOPIC}" with ${this.#partitionsWanted} partitions`);
       return true;
     } catch (err) {
@@ -355,11 +387,11 @@ export class GroupService {
         timestampMs: nowMs,
       })),
     });
-    let durable: Promise<unknown>;
+    const partition = this.partitionFor(groupId);
     try {
-      const log = this.#store.partition(OFFSETS_TOPIC, this.partitionFor(groupId));
+      const log = this.#store.partition(OFFSETS_TOPIC, partition);
       const before = log.logEndOffset;
-      durable = log.append(batch);
+      const durable = log.append(batch);
       // PartitionLog.append writes before its first await: when the end moved, the batch is
       // in the log, so memory follows the log's order.
       if (log.logEndOffset > before) {
@@ -368,7 +400,6 @@ export class GroupService {
         }
       }
       await durable;
-      return null;
     } catch (err) {
       if (!(err instanceof StorageError) && !(err instanceof TopicError)) throw err;
       this.#log("warn", `Cannot store offsets of group "${groupId}": ${err.message}`);
@@ -378,6 +409,68 @@ export class GroupService {
       }
       return "not_coordinator";
     }
+    await this.#maybeCheckpoint(partition);
+    return null;
+  }
+
+  /**
+   * Checkpoints one `__consumer_offsets` partition when it has grown well past its live
+   * offsets (see the file comment). A failure is logged: the commit that triggered it is
+   * already durable, and the next commit tries again.
+   */
+  async #maybeCheckpoint(partition: number): Promise<void> {
+    if (this.#closed || this.#checkpointing.has(partition)) return;
+    const log = this.#store.partition(OFFSETS_TOPIC, partition);
+    const due = this.#checkpointAt.get(partition) ??
+      log.logStartOffset + this.#checkpointMinRecords;
+    if (log.logEndOffset < due) return;
+    const live = this.#liveOffsets(partition);
+    const size = log.logEndOffset - log.logStartOffset;
+    const wanted = Math.max(this.#checkpointMinRecords, CHECKPOINT_LIVE_FACTOR * live.length);
+    if (size <= wanted) {
+      this.#checkpointAt.set(partition, log.logStartOffset + wanted);
+      return;
+    }
+    this.#checkpointing.add(partition);
+    try {
+      const start = log.logEndOffset;
+      const nowMs = this.#clock.nowMs();
+      // Every batch is written before the first await, so no commit lands in between and the
+      // records are exactly the in-memory (log-order) state at `start`.
+      const writes = chunkRecords(live).map((records) =>
+        log.append(buildBatch({ records: records.map((r) => ({ ...r, timestampMs: nowMs })) }))
+      );
+      await Promise.all(writes);
+      await log.flush(); // durable under every fsync policy before the prefix goes
+      log.deleteRecordsBefore(start);
+      this.#checkpointAt.set(partition, start + wanted);
+      this.#log(
+        "info",
+        `Checkpointed "${OFFSETS_TOPIC}-${partition}": ${live.length} live offsets, ${size} records before`,
+      );
+    } catch (err) {
+      if (!(err instanceof StorageError)) throw err;
+      this.#log("warn", `Cannot checkpoint "${OFFSETS_TOPIC}-${partition}": ${err.message}`);
+    } finally {
+      this.#checkpointing.delete(partition);
+    }
+  }
+
+  /** The live offsets of the groups stored in one partition, as records. */
+  #liveOffsets(partition: number): Array<{ key: Uint8Array; value: Uint8Array }> {
+    const out: Array<{ key: Uint8Array; value: Uint8Array }> = [];
+    for (const groupId of this.coordinator.groupIds()) {
+      if (this.partitionFor(groupId) !== partition) continue;
+      for (const t of this.coordinator.committedOffsets(groupId)) {
+        for (const p of t.partitions) {
+          out.push({
+            key: encodeOffsetKey({ groupId, topic: t.topic, partition: p.partition }),
+            value: encodeOffsetValue(p.committed),
+          });
+        }
+      }
+    }
+    return out;
   }
 
   /** Rebuilds committed offsets from `__consumer_offsets`, partition by partition. */
@@ -394,7 +487,16 @@ export class GroupService {
         const r = log.read(at, REPLAY_READ_BYTES);
         if (r.type !== "ok" || r.bytes.length === 0 || r.nextOffset <= at) break;
         for (const frame of iterateBatches(r.bytes)) {
-          const batch = decodeBatch(frame.bytes);
+          let batch;
+          try {
+            batch = decodeBatch(frame.bytes);
+          } catch (err) {
+            // A batch with a valid CRC that does not decode was not written by us (a client
+            // produced it): skipping it loses nothing we stored.
+            if (!(err instanceof FrameDecodeError)) throw err;
+            this.#log("warn", `Skipping an undecodable batch of "${OFFSETS_TOPIC}-${p}"`);
+            continue;
+          }
           if (batch.isControl) continue;
           for (const rec of batch.records) records += this.#applyRecord(rec.key, rec.value);
         }
@@ -416,6 +518,25 @@ export class GroupService {
     this.coordinator.applyOffset(key.groupId, key.topic, key.partition, value);
     return 1;
   }
+}
+
+/** Splits records into groups of about CHECKPOINT_BATCH_BYTES (at least one each). */
+function chunkRecords<R extends { key: Uint8Array; value: Uint8Array }>(records: R[]): R[][] {
+  const chunks: R[][] = [];
+  let current: R[] = [];
+  let bytes = 0;
+  for (const r of records) {
+    const size = r.key.length + r.value.length;
+    if (current.length > 0 && bytes + size > CHECKPOINT_BATCH_BYTES) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(r);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
 }
 
 /**

@@ -219,3 +219,48 @@ Deno.test("GroupService runs its deadline timer until close()", async () => {
     await store.close();
   });
 });
+
+Deno.test("GroupService checkpoints a grown offsets partition and replays the same offsets", async () => {
+  await withTempDir(async (dir) => {
+    const reopen = () => {
+      const store = TopicStore.open(dir, { background: false });
+      const groups = new GroupService(store, {
+        clock: new ManualClock(),
+        prng: createPrng(3),
+        background: false,
+        checkpointMinRecords: 20,
+      });
+      return { store, groups };
+    };
+    let { store, groups } = reopen();
+    store.createTopic("t", 2);
+    // "gone" shares g's partition of __consumer_offsets and is deleted before the checkpoint:
+    // its records are cut with the prefix and must not come back.
+    const home = groups.partitionFor("g");
+    const gone = Array.from({ length: 200 }, (_, i) =>
+      `gone-${i}`).find((id) =>
+        groups.partitionFor(id) === home
+      ) ?? "";
+    ok(gone !== "", "some group id shares the partition");
+    await groups.commitOffsets(commit(gone, [["t", 0, 1]]));
+    deepStrictEqual(await groups.deleteGroups([gone]), [{ groupId: gone, error: null }]);
+    for (let i = 0; i < 60; i++) {
+      const results = await groups.commitOffsets(commit("g", [["t", i % 2, i]]));
+      deepStrictEqual(results.map((r) => r.error), [null]);
+    }
+    const log = store.partition(OFFSETS_TOPIC, groups.partitionFor("g"));
+    ok(log.logStartOffset > 0, "the prefix before a checkpoint is deleted");
+    ok(log.logEndOffset - log.logStartOffset <= 40, "at most a checkpoint threshold remains");
+    groups.close();
+    await store.close();
+
+    ({ store, groups } = reopen());
+    deepStrictEqual(
+      groups.fetchOffsets("g", null)[0]?.partitions.map((p) => [p.partition, p.committed?.offset]),
+      [[0, 58], [1, 59]],
+    );
+    deepStrictEqual(groups.coordinator.groupIds(), ["g"]);
+    groups.close();
+    await store.close();
+  });
+});
