@@ -148,7 +148,7 @@ Deno.test("kafkajs admin creates, describes, alters, grows, trims and deletes to
         const big = "x".repeat(5_000);
         await rejects(
           producer.send({ topic: "orders", acks: -1, messages: [{ value: big }] }),
-          (e) => errorTypes(e).includes("MESSAGE_TOO_LARGE") || /too large/i.test(String(e)),
+          (e) => errorTypes(e).includes("MESSAGE_TOO_LARGE"),
         );
         await admin.alterConfigs({
           validateOnly: false,
@@ -181,8 +181,7 @@ Deno.test("kafkajs admin creates, describes, alters, grows, trims and deletes to
             validateOnly: false,
             resources: [{ type: 2, name: "orders", configEntries: [{ name: "nope", value: "1" }] }],
           }),
-          (e) =>
-            errorTypes(e).includes("INVALID_CONFIG") || /INVALID_CONFIG|unknown/i.test(String(e)),
+          (e) => errorTypes(e).includes("INVALID_CONFIG"),
         );
         const r = await admin.describeConfigs({
           includeSynonyms: false,
