@@ -7,6 +7,13 @@
  * committed entry, and the up-to-date check (§5.4.1) makes the leader hold it too.
  * Defaults are majorities. Learners receive the log but never count towards W or E.
  *
+ * W + E > N is not the whole story for Raft: with E <= N/2 two election quorums need not
+ * intersect, so two candidates could win the same term. RaftNode then makes terms unique
+ * per candidate, like Flexible Paxos ballots (a voter of rank r campaigns only in terms
+ * t = r mod N). Pre-vote also needs E grants; check-quorum needs W live voters (a leader
+ * that cannot reach W cannot commit); read index needs N - E + 1 confirmations (enough to
+ * meet every election quorum).
+ *
  * Membership changes are one server at a time (Raft thesis §4.1) and only for groups on
  * majority defaults: two majorities of configurations that differ by one voter always
  * intersect, but two custom (W, E) pairs need not, so a voter change with a custom quorum is
