@@ -97,10 +97,18 @@ Deno.test("pyralog CLI against a running node", async (t) => {
       ok(/segment\.bytes\s+\d+\s+DEFAULT_CONFIG/.test(table.stdout), table.stdout);
       ok(/\n2\s+0\s+\d+\s+\[0\]\s+\[0\]\s+0\s+0\n/.test(table.stdout), table.stdout);
 
+      const grown = await runCli(["topic", "add-partitions", "orders", "--num", "1", ...b]);
+      expectCode(grown, 0, "add-partitions");
       const deleted = await runCli(["topic", "delete", "scratch", ...b]);
       expectCode(deleted, 0, "delete");
       const after = await runCli(["topic", "list", "--json", ...b]);
-      deepStrictEqual(JSON.parse(after.stdout).map((x: { name: string }) => x.name), ["orders"]);
+      deepStrictEqual(
+        JSON.parse(after.stdout).map((x: { name: string; partitions: number }) => [
+          x.name,
+          x.partitions,
+        ]),
+        [["orders", 4]],
+      );
     });
 
     await t.step(

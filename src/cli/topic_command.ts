@@ -26,13 +26,14 @@ Subcommands:
   list [--internal]                               list topics
   describe NAME                                   partitions, offsets and configs of a topic
   delete NAME...                                  delete topics
+  add-partitions NAME... --num N                  add N partitions to each topic
   alter-config NAME [--set KEY=VALUE]... [--delete KEY]...   change topic configs
 
 Flags of create:
   -p, --partitions N           partitions (default: the broker's default)
   -r, --replication-factor R   replicas per partition (default: the broker's default)
   -c, --config KEY=VALUE       topic config, repeatable
-      --dry-run                validate only
+      --dry-run                validate only (also for add-partitions)
 
 ${COMMON_USAGE}`;
 
@@ -44,6 +45,7 @@ const TOPIC_FLAGS = {
   internal: { type: "boolean", short: "i" },
   set: { type: "string", short: "s", multiple: true },
   delete: { type: "string", multiple: true },
+  num: { type: "string", short: "n" },
 } as const;
 
 /** Runs `pyralog topic ...`; resolves with the exit code. */
@@ -75,6 +77,20 @@ export async function runTopicCommand(args: string[], out: StdoutWriter): Promis
     case "delete": {
       if (names.length === 0) throw new UsageError("topic delete needs a topic name");
       return await printResults(out, await withClient(values, (c) => c.deleteTopics(names)), json);
+    }
+    case "add-partitions": {
+      if (names.length === 0) throw new UsageError("topic add-partitions needs a topic name");
+      if (values.num === undefined) throw new UsageError("topic add-partitions needs --num N");
+      const add = intFlag("num", values.num, 1, 1_000_000);
+      const results = await withClient(values, async (c) => {
+        const md = await c.metadata(names);
+        const counts = names.map((name) => {
+          const t = md.topics.find((x) => x.name === name);
+          return { name, count: (t?.errorCode === 0 ? t.partitions.length : 0) + add };
+        });
+        return await c.createPartitions(counts, values["dry-run"] === true);
+      });
+      return await printResults(out, results, json);
     }
     case "list":
       return await withClient(values, (c) => listTopics(c, out, json, values.internal === true));

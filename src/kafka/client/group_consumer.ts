@@ -235,6 +235,8 @@ export class GroupConsumer {
    */
   async commit(offsets: readonly TopicPartitionOffset[]): Promise<void> {
     if (offsets.length === 0) return;
+    // A heartbeat may have found the connection broken; the commit still goes out.
+    if (this.#conn.isClosed) await this.#reconnect();
     const byTopic = new Map<string, TopicPartitionOffset[]>();
     for (const o of offsets) byTopic.set(o.topic, [...(byTopic.get(o.topic) ?? []), o]);
     const { body } = await this.#conn.request("OffsetCommit", {

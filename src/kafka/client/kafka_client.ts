@@ -345,7 +345,11 @@ export class KafkaClient {
           !allowAutoTopicCreation)
       ) break;
     }
-    throw new KafkaError(`Cannot find topic "${name}"`, code);
+    throw new KafkaError(
+      `Cannot find topic "${name}"`,
+      code,
+      code === ERROR_CODES.UNKNOWN_TOPIC_OR_PARTITION ? "no such topic" : null,
+    );
   }
 
   /** The connection to broker `nodeId`, opened on first use. */
@@ -582,6 +586,24 @@ export class KafkaClient {
     for (const n of names) this.#topics.delete(n);
     return body.responses.map((r) => ({
       name: r.name ?? "",
+      errorCode: r.errorCode,
+      errorMessage: r.errorMessage,
+    }));
+  }
+
+  /** Grows topics to `count` partitions each; resolves with each topic's outcome. */
+  async createPartitions(
+    topics: ReadonlyArray<{ name: string; count: number }>,
+    validateOnly = false,
+  ): Promise<ItemResult[]> {
+    const { body } = await this.#bootstrap.request("CreatePartitions", {
+      topics: topics.map((t) => ({ name: t.name, count: t.count, assignments: null })),
+      timeoutMs: ADMIN_TIMEOUT_MS,
+      validateOnly,
+    }, { timeoutMs: ADMIN_TIMEOUT_MS + 5_000 });
+    for (const t of topics) this.#topics.delete(t.name);
+    return body.results.map((r) => ({
+      name: r.name,
       errorCode: r.errorCode,
       errorMessage: r.errorMessage,
     }));
