@@ -11,13 +11,13 @@
  */
 import {
   EARLIEST_TIMESTAMP,
+  fetchedRecords,
   GroupConsumer,
   isRetriable,
   type KafkaClient,
   KafkaError,
   LATEST_TIMESTAMP,
 } from "../kafka/client/mod.ts";
-import { decodeBatch, iterateBatches } from "../records/mod.ts";
 import { UsageError } from "./cli_error.ts";
 import { COMMON_USAGE, intFlag, parseFlags, withClient } from "./cli_flags.ts";
 import {
@@ -307,28 +307,18 @@ class ConsumeLoop {
     }
   }
 
-  async #print(partition: number, records: Uint8Array): Promise<void> {
-    let position = this.#positions.get(partition) ?? 0;
-    for (const frame of iterateBatches(records)) {
-      const lastOffset = frame.header.baseOffset + frame.header.lastOffsetDelta;
-      if (lastOffset < position) continue;
-      const batch = decodeBatch(frame.bytes);
-      if (!batch.isControl) {
-        for (const rec of batch.records) {
-          if (rec.offset < position) continue;
-          await this.#out.write(this.#s.format({ topic: this.#s.topic, partition, ...rec }));
-          position = rec.offset + 1;
-          this.#printed++;
-          if (this.#s.count !== null && this.#printed >= this.#s.count) {
-            this.#positions.set(partition, position);
-            return;
-          }
-        }
-      }
-      // Past the whole batch, also when compaction or a control batch left gaps.
-      position = Math.max(position, lastOffset + 1);
+  async #print(partition: number, bytes: Uint8Array): Promise<void> {
+    const left = this.#s.count === null ? Number.POSITIVE_INFINITY : this.#s.count - this.#printed;
+    const { records, nextOffset } = fetchedRecords(
+      bytes,
+      this.#positions.get(partition) ?? 0,
+      left,
+    );
+    for (const rec of records) {
+      await this.#out.write(this.#s.format({ topic: this.#s.topic, partition, ...rec }));
     }
-    this.#positions.set(partition, position);
+    this.#printed += records.length;
+    this.#positions.set(partition, nextOffset);
   }
 
   async #commit(force: boolean): Promise<void> {

@@ -34,6 +34,7 @@ export {
   encodeSubscription,
   type Subscription,
 } from "./consumer_protocol.ts";
+export { type FetchedRecords, fetchedRecords } from "./fetched_records.ts";
 export {
   GroupConsumer,
   type GroupConsumerOptions,
