@@ -93,6 +93,7 @@ interface Knobs {
   dup: number;
   readonly faultEveryMs: number;
   readonly preVote: boolean;
+  readonly checkQuorum: boolean;
 }
 
 type SimEvent =
@@ -176,6 +177,7 @@ function drawKnobs(prng: Prng, mode: DurabilityMode | undefined): Knobs {
     dup: prng.chance(0.5) ? prng.next() * 0.05 : 0,
     faultEveryMs: prng.int(40, 300),
     preVote: prng.chance(0.85),
+    checkQuorum: prng.chance(0.85),
   };
 }
 
@@ -242,7 +244,9 @@ class Simulation {
     const q = quorumsOf(k.membership);
     return `n=${k.voters}+${k.spares} W=${q.w} E=${q.e} mode=${k.mode} delay=${k.delayMinMs}-${k.delayMaxMs}ms loss=${
       k.loss.toFixed(3)
-    } dup=${k.dup.toFixed(3)} faultEvery=${k.faultEveryMs}ms preVote=${k.preVote}`;
+    } dup=${
+      k.dup.toFixed(3)
+    } faultEvery=${k.faultEveryMs}ms preVote=${k.preVote} checkQuorum=${k.checkQuorum}`;
   }
 
   run(): { violation: string | undefined; stats: SimStats; trace: string[] } {
@@ -305,7 +309,7 @@ class Simulation {
       electionTicks: ELECTION_TICKS,
       heartbeatTicks: HEARTBEAT_TICKS,
       preVote: this.#knobs.preVote,
-      checkQuorum: true,
+      checkQuorum: this.#knobs.checkQuorum,
       maxInflight: 8,
       maxAppendBytes: 4096,
       // The injected bug claims sync durability while the runtime does not sync.
