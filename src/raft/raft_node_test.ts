@@ -583,3 +583,35 @@ Deno.test("write caching: commit waits for synced copies; the cached high waterm
   sync(2);
   assert.equal(c.node(1).highWatermark, hw + 4);
 });
+
+Deno.test("Figure 2: a voter restarted from its hard state does not vote twice in a term", () => {
+  const make = (hardState?: HardState) =>
+    new RaftNode({
+      id: nodeId(1),
+      log: new MemoryLog(),
+      prng: createPrng(1),
+      membership: { voters: [1, 2, 3].map(nodeId), learners: [] },
+      ...(hardState === undefined ? {} : { hardState }),
+      electionTicks: ELECTION_TICKS,
+      heartbeatTicks: 1,
+    });
+  const vote = (from: number) => ({
+    type: "vote" as const,
+    term: term(4),
+    from: nodeId(from),
+    to: nodeId(1),
+    logEnd: offset(0),
+    lastTerm: term(0),
+    transfer: false,
+  });
+  const first = make();
+  first.step(vote(2));
+  const rd = first.ready();
+  first.advance(rd);
+  assert.ok(rd.hardState !== undefined);
+  const restarted = make(rd.hardState);
+  restarted.step(vote(3));
+  const after = restarted.ready();
+  assert.deepEqual(after.messages.map((m) => m.type === "voteResp" && m.granted), [false]);
+  restarted.advance(after);
+});
