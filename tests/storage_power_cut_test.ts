@@ -11,6 +11,9 @@
  * index files of sealed segments. Every acknowledged record must be there, intact, at its
  * offset, in a contiguous well-formed log that accepts appends.
  *
+ * To see the test catch a loss, run the child without fsyncs: `PC_FSYNC=never deno test
+ * --allow-all tests/storage_power_cut_test.ts` fails (acknowledged records are gone).
+ *
  * Needs root, loop devices and xfs_io (Debian package xfsprogs); a missing tool or failed
  * mount fails the test with the command's error rather than skipping it.
  */
