@@ -5,7 +5,13 @@
  * client to `--brokers` (else `$PYRALOG_BROKERS`, else 127.0.0.1:9092).
  */
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
-import { DEFAULT_BROKER, KafkaClient, parseBrokerList } from "../kafka/client/mod.ts";
+import {
+  CONNECT_TIMEOUT_MS,
+  DEFAULT_BROKER,
+  KafkaClient,
+  parseBrokerList,
+  REQUEST_TIMEOUT_MS,
+} from "../kafka/client/mod.ts";
 import { UsageError } from "./cli_error.ts";
 
 /** Flags every client command takes. */
@@ -14,6 +20,7 @@ export const COMMON_FLAGS = {
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
   "client-id": { type: "string" },
+  "timeout-ms": { type: "string" },
 } as const satisfies ParseArgsOptionsConfig;
 
 /** Usage text of the common flags. */
@@ -21,6 +28,7 @@ export const COMMON_USAGE = `Common flags:
   -b, --brokers HOST:PORT[,...]  brokers to bootstrap from (default $PYRALOG_BROKERS or ${DEFAULT_BROKER})
       --json                     machine-readable output
       --client-id ID             client id sent to the broker (default "pyralog-cli")
+      --timeout-ms MS            bound on connecting and on each request (default 30000)
   -h, --help                     this help`;
 
 /**
@@ -73,13 +81,18 @@ export function keyValueFlags(name: string, values: readonly string[]): Record<s
   return out;
 }
 
+/** The flags that say how to reach the cluster. */
+export interface ClientFlags {
+  readonly brokers?: string | undefined;
+  readonly "client-id"?: string | undefined;
+  readonly "timeout-ms"?: string | undefined;
+}
+
 /**
  * Connects a client to the brokers the flags name.
  * @throws {UsageError} on a malformed address; the client's errors when none answers.
  */
-export async function connectClient(
-  values: { brokers?: string | undefined; "client-id"?: string | undefined },
-): Promise<KafkaClient> {
+export async function connectClient(values: ClientFlags): Promise<KafkaClient> {
   const text = values.brokers ?? Deno.env.get("PYRALOG_BROKERS") ?? DEFAULT_BROKER;
   let brokers;
   try {
@@ -88,12 +101,20 @@ export async function connectClient(
     if (err instanceof RangeError) throw new UsageError(err.message);
     throw err;
   }
-  return await KafkaClient.connect({ brokers, clientId: values["client-id"] ?? "pyralog-cli" });
+  const timeoutMs = values["timeout-ms"] === undefined
+    ? REQUEST_TIMEOUT_MS
+    : intFlag("timeout-ms", values["timeout-ms"], 1, 3_600_000);
+  return await KafkaClient.connect({
+    brokers,
+    clientId: values["client-id"] ?? "pyralog-cli",
+    connectTimeoutMs: Math.min(timeoutMs, CONNECT_TIMEOUT_MS),
+    requestTimeoutMs: timeoutMs,
+  });
 }
 
 /** Runs `fn` with a connected client and closes it afterwards. */
 export async function withClient<T>(
-  values: { brokers?: string | undefined; "client-id"?: string | undefined },
+  values: ClientFlags,
   fn: (client: KafkaClient) => Promise<T>,
 ): Promise<T> {
   const client = await connectClient(values);

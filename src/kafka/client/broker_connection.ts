@@ -309,8 +309,9 @@ export class BrokerConnection {
     while (this.#end - this.#start >= SIZE_PREFIX_BYTES) {
       const size = view.getInt32(this.#start);
       if (size < 4 || size > this.#maxResponseBytes) {
+        // An HTTP or TLS server answers with text whose first bytes read as a huge size.
         throw new TransportError(
-          `Connection to "${this.address}" failed: response of ${size} bytes is out of bounds`,
+          `Connection to "${this.address}" failed: response of ${size} bytes is out of bounds (is it a Kafka listener?)`,
         );
       }
       if (this.#end - this.#start < SIZE_PREFIX_BYTES + size) {

@@ -32,6 +32,12 @@ const CONFIG_SET = 0;
 const CONFIG_DELETE = 1;
 /** DescribeConfigs resource type of a topic. */
 const RESOURCE_TOPIC = 2;
+/** FindCoordinator key type of a consumer group (1 would be a transactional id). */
+const KEY_TYPE_GROUP = 0;
+/** DescribeCluster v1 endpoint type of brokers (KIP-919; 2 would be controllers). */
+const ENDPOINT_TYPE_BROKERS = 1;
+/** DescribeConfigs v1+ ConfigSource of a default value (KIP-226). */
+const CONFIG_SOURCE_DEFAULT = 5;
 
 /** A "host:port" pair. */
 export interface BrokerAddress {
@@ -628,7 +634,7 @@ export class KafkaClient {
       name: c.name,
       value: c.value,
       source: configSourceName(c.configSource, c.isDefault),
-      isDefault: c.isDefault || c.configSource === 5,
+      isDefault: c.isDefault || c.configSource === CONFIG_SOURCE_DEFAULT,
       readOnly: c.readOnly,
       isSensitive: c.isSensitive,
     })).sort((a, b) => a.name.localeCompare(b.name));
@@ -671,7 +677,7 @@ export class KafkaClient {
       if (attempt > 0) await sleep(RETRY_BACKOFF_MS * attempt);
       const { body } = await this.#bootstrap.request("FindCoordinator", {
         key: groupId,
-        keyType: 0,
+        keyType: KEY_TYPE_GROUP,
         coordinatorKeys: [groupId],
       });
       code = body.errorCode;
@@ -785,7 +791,7 @@ export class KafkaClient {
     if (this.#bootstrap.versions.versionOf("DescribeCluster") === undefined) return null;
     const { body } = await this.#bootstrap.request("DescribeCluster", {
       includeClusterAuthorizedOperations: false,
-      endpointType: 1,
+      endpointType: ENDPOINT_TYPE_BROKERS,
     });
     checkErrorCode("Cannot describe the cluster", body.errorCode, body.errorMessage);
     return { clusterId: body.clusterId, controllerId: body.controllerId };

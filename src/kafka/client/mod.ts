@@ -20,6 +20,7 @@
 export { ApiVersionTable, CLIENT_VERSIONS, type VersionRange } from "./api_version_table.ts";
 export {
   BrokerConnection,
+  CONNECT_TIMEOUT_MS,
   type ConnectionOptions,
   formatAddress,
   MAX_IN_FLIGHT,
