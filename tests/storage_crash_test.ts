@@ -9,8 +9,10 @@
  * - a flipped bit in the active segment: the log recovers to exactly the valid prefix before
  *   the damaged batch;
  * - a flipped bit in a sealed segment: reading the damaged batch fails with StorageError
- *   "corrupt" and it is never served; with its index files gone too (forcing a rebuild by a
- *   scan) the log refuses to open, and no later segment is deleted;
+ *   "corrupt" and it is never served (or, for damage the index check sees, the open itself
+ *   refuses); with its index files gone too (forcing a rebuild by a scan) the log refuses to
+ *   open, leaks no descriptor, and no file is cut or deleted;
+ * - a sealed segment cut short: refused as "corrupt", never read as an empty range;
  * - damaged or missing index files: they are rebuilt and reads (by offset and timestamp) work.
  *
  * Positions are every byte around each batch boundary plus a seeded sample across the file
