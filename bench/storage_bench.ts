@@ -14,13 +14,14 @@
  * fsync costs are those of that disk) and is removed afterwards.
  *
  * Run: deno run --allow-all bench/storage_bench.ts [--duration-ms=N] [--read-mb=N] [--dir=PATH]
+ *   [--only=append,read,group_commit,latency] [--fsync=always,interval,never] [--records=1,1000]
  */
 import { type FsyncPolicy, type LogConfig, PartitionLog } from "../src/storage/mod.ts";
 import { sizedBatch } from "../src/testing/temp_dir.ts";
 
 const VALUE_BYTES = 100;
-const BATCH_RECORDS = [1, 10, 100, 1000];
-const POLICIES: FsyncPolicy[] = ["always", "interval", "never"];
+const ALL_BATCH_RECORDS = [1, 10, 100, 1000];
+const ALL_POLICIES: FsyncPolicy[] = ["always", "interval", "never"];
 /** Distinct pre-built batches cycled through by a timed loop. */
 const BATCH_POOL = 8;
 const CONCURRENT_APPENDERS = 64;
@@ -37,6 +38,9 @@ function arg(name: string, fallback: string): string {
 }
 
 const DURATION_MS = Number(arg("duration-ms", "1500"));
+/** `--fsync=never,always` and `--records=1000` narrow the append and latency cases. */
+const POLICIES = arg("fsync", ALL_POLICIES.join(",")).split(",") as FsyncPolicy[];
+const BATCH_RECORDS = arg("records", ALL_BATCH_RECORDS.join(",")).split(",").map(Number);
 const READ_MB = Number(arg("read-mb", "256"));
 const BASE_DIR = arg("dir", Deno.env.get("TMPDIR") ?? "/tmp");
 const common = { deno: Deno.version.deno, dir: BASE_DIR };
