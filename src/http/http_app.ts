@@ -263,12 +263,16 @@ export function createHttpApp(deps: HttpDeps): Hono {
           });
           return;
         }
-        for (const rec of r.records) {
-          await stream.writeSSE({
-            id: String(rec.offset),
-            event: "record",
-            data: JSON.stringify(recordJson(rec, encoding, topic, partition)),
-          });
+        if (r.records.length > 0) {
+          // One write per read, not per record: the events are framed here (JSON has no
+          // raw newlines, so each record is one data line).
+          let text = "";
+          for (const rec of r.records) {
+            text += `event: record\ndata: ${
+              JSON.stringify(recordJson(rec, encoding, topic, partition))
+            }\nid: ${rec.offset}\n\n`;
+          }
+          await stream.write(text);
         }
         offset = r.nextOffset;
         if (r.records.length > 0) continue;
