@@ -249,10 +249,16 @@ export class TopicStore {
     return this.#logs.size;
   }
 
-  /** Runs retention over every open partition log; returns segments deleted. */
+  /** Runs retention over every partition log; returns segments deleted. */
   applyRetention(): number {
     let n = 0;
-    for (const log of this.#logs.values()) n += log.applyRetention(this.#clock.nowMs());
+    // Every partition, not only open ones: a partition nobody has touched since a restart or
+    // a config change must still be trimmed. Opening is cheap (lazy, pooled descriptors).
+    for (const t of this.listTopics()) {
+      for (let p = 0; p < t.partitions; p++) {
+        n += this.partition(t.name, p).applyRetention(this.#clock.nowMs());
+      }
+    }
     return n;
   }
 

@@ -6,6 +6,7 @@
 import { ok, rejects, strictEqual, throws } from "node:assert/strict";
 import fs from "node:fs";
 import { textBatch, withTempDir } from "../testing/temp_dir.ts";
+import { ManualClock } from "../util/mod.ts";
 import { TopicError, TopicStore } from "./topic_store.ts";
 
 Deno.test("TopicStore.createTopic refuses a name whose deletion is still running", async () => {
@@ -52,5 +53,31 @@ Deno.test("TopicStore.createTopic and createPartitions start empty over a crashe
     } finally {
       await store.close();
     }
+  });
+});
+
+Deno.test("TopicStore retention also trims partitions nobody opened since a restart", async () => {
+  await withTempDir(async (dir) => {
+    const clock = new ManualClock(1_000_000);
+    const configs = { "retention.ms": "1000", "segment.bytes": "1024" };
+    const first = TopicStore.open(dir, {
+      clock,
+      background: false,
+      logDefaults: { fsync: "never" },
+    });
+    first.createTopic("old", 1, configs);
+    const log = first.partition("old", 0);
+    for (let i = 0; i < 40; i++) await log.append(textBatch(`r${i}`, 2, 1_000_000));
+    await first.close();
+    clock.advance(10_000);
+    const again = TopicStore.open(dir, {
+      clock,
+      background: false,
+      logDefaults: { fsync: "never" },
+    });
+    strictEqual(again.openLogCount, 0);
+    ok(again.applyRetention() > 0, "closed segments past retention.ms are deleted");
+    ok(again.partition("old", 0).logStartOffset > 0);
+    await again.close();
   });
 });
