@@ -11,8 +11,10 @@
  * intersect, so two candidates could win the same term. RaftNode then makes terms unique
  * per candidate, like Flexible Paxos ballots (a voter of rank r campaigns only in terms
  * t = r mod N). Pre-vote also needs E grants; check-quorum needs W live voters (a leader
- * that cannot reach W cannot commit); read index needs N - E + 1 confirmations (enough to
- * meet every election quorum).
+ * that cannot reach W cannot commit); read index needs N - E + 1 confirmations under
+ * custom quorums (enough to meet every election quorum) but a majority under defaults: a
+ * single-server change may be in flight, and only a majority of the new configuration is
+ * sure to meet the old configuration's election quorums (N - E + 1 is N/2 for even N).
  *
  * Membership changes are one server at a time (Raft thesis §4.1) and only for groups on
  * majority defaults: two majorities of configurations that differ by one voter always
@@ -37,7 +39,10 @@ export interface Quorums {
   readonly w: number;
   /** E, election quorum. */
   readonly e: number;
-  /** Voters a leader must hear from to confirm it is still leader (read index): N - E + 1. */
+  /**
+   * Voters a leader must hear from to confirm it is still leader (read index): N - E + 1
+   * under custom quorums, a majority under defaults (see the file comment).
+   */
   readonly confirm: number;
 }
 
@@ -94,7 +99,8 @@ export function quorumsOf(m: Membership): Quorums {
   if (error !== undefined) throw new RangeError(error);
   const n = m.voters.length;
   const e = m.electionQuorum ?? majority(n);
-  const q: Quorums = { w: m.replicationQuorum ?? majority(n), e, confirm: n - e + 1 };
+  const confirm = hasDefaultQuorums(m) ? majority(n) : n - e + 1;
+  const q: Quorums = { w: m.replicationQuorum ?? majority(n), e, confirm };
   QUORUM_CACHE.set(m, q);
   return q;
 }

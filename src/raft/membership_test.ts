@@ -11,7 +11,7 @@ import {
 
 const ids = (...xs: number[]) => xs.map(nodeId);
 
-Deno.test("quorumsOf defaults to majorities and confirm = N - E + 1", () => {
+Deno.test("quorumsOf defaults to majorities, including the read-index confirmation", () => {
   for (const n of [1, 2, 3, 4, 5, 7]) {
     const q = quorumsOf({
       voters: ids(...Array.from({ length: n }, (_, i) => i + 1)),
@@ -19,8 +19,22 @@ Deno.test("quorumsOf defaults to majorities and confirm = N - E + 1", () => {
     });
     assert.equal(q.w, majority(n));
     assert.equal(q.e, majority(n));
-    assert.equal(q.confirm, n - majority(n) + 1);
+    // Not N - E + 1 (= N/2 for even N): a majority also meets the previous configuration's
+    // election quorums while a single-server change is in flight (sim seed 1051461).
+    assert.equal(q.confirm, majority(n));
   }
+});
+
+Deno.test("quorumsOf confirms reads with N - E + 1 voters under custom quorums", () => {
+  const voters = ids(1, 2, 3, 4, 5);
+  assert.equal(
+    quorumsOf({ voters, learners: [], replicationQuorum: 4, electionQuorum: 3 }).confirm,
+    3,
+  );
+  assert.equal(
+    quorumsOf({ voters, learners: [], replicationQuorum: 1, electionQuorum: 5 }).confirm,
+    1,
+  );
 });
 
 Deno.test("validateMembership accepts W + E > N edge cases: W=1 E=N and W=N E=1", () => {

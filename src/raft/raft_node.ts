@@ -357,7 +357,7 @@ export class RaftNode {
 
   /**
    * Starts a linearizable read (thesis §6.4): once voters that intersect every election
-   * quorum (N - E + 1, counting the leader) confirm this leadership, a `ReadState` with the
+   * quorum (`Quorums.confirm`, counting the leader) confirm this leadership, a `ReadState` with the
    * commit end at request time appears in `ready()`. Pending reads are dropped if the
    * leader steps down; the runtime times them out.
    */

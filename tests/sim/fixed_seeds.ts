@@ -16,6 +16,8 @@ export const REGRESSION_SEEDS: readonly number[] = [
   1013850, // same livelock (fixed: a higher term alone does not restart the election timer)
   1046337, // checker false alarm: a stale leader's delayed append may drop a committed entry
   //           from a replica that never counted for it (fixed: compare terms, see onRemove)
+  1051461, // stale read: N - E + 1 = 1 of 2 voters confirmed a read while removing a voter
+  //           (fixed: reads need a majority under default quorums)
 ];
 
 /** Seeds 1..N run on every test run in addition to the regression seeds. */
