@@ -10,10 +10,12 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
-import { type LogService, RecordService, SINGLE_NODE_LEADER_EPOCH } from "../cluster/mod.ts";
-import type { Metrics } from "../metrics/mod.ts";
-import { TopicError, type TopicStore } from "../storage/mod.ts";
+import { RecordService, SINGLE_NODE_LEADER_EPOCH } from "../cluster/mod.ts";
+import { TopicError } from "../storage/mod.ts";
 import { fromPartitionError, fromTopicError, HttpError, HttpErrors } from "./http_error.ts";
+import type { HttpDeps } from "./http_deps.ts";
+import { HTTP_BODY_BYTES_MAX, readJsonObject } from "./read_json.ts";
+import { mountRestProxy } from "./rest_proxy.ts";
 import {
   parseOutgoing,
   type ProduceEncoding,
@@ -21,8 +23,6 @@ import {
   recordJson,
 } from "./records_json.ts";
 
-/** Largest request body accepted (bytes). */
-export const HTTP_BODY_BYTES_MAX = 16 * 1024 * 1024;
 /** Most records in one produce request. */
 export const HTTP_RECORDS_PER_REQUEST_MAX = 10_000;
 /** Most records one read returns. */
@@ -31,20 +31,6 @@ export const HTTP_READ_RECORDS_MAX = 10_000;
 export const HTTP_WAIT_MS_MAX = 30_000;
 /** Interval of SSE keep-alive comments (ms). */
 const SSE_KEEPALIVE_MS = 15_000;
-
-/** What the HTTP API needs from the node. */
-export interface HttpDeps {
-  logs: LogService;
-  store: TopicStore;
-  metrics: Metrics;
-  nodeId: number;
-  clusterId: string;
-  version: string;
-  startedMs: number;
-  kafka: { host: string; port: number };
-  /** Aborts when the node shuts down (ends SSE streams and long polls). */
-  shutdown: AbortSignal;
-}
 
 /** Builds the HTTP application. */
 export function createHttpApp(deps: HttpDeps): Hono {
@@ -289,6 +275,7 @@ export function createHttpApp(deps: HttpDeps): Hono {
     });
   });
 
+  mountRestProxy(app, deps, records);
   return app;
 }
 
@@ -359,49 +346,4 @@ function stringMap(v: unknown, what: string): Record<string, string> {
   return out;
 }
 
-/**
- * Reads a JSON object body of at most HTTP_BODY_BYTES_MAX bytes.
- * @throws HttpError 413 when larger, 400 when not a JSON object.
- */
-export async function readJsonObject(c: Context): Promise<Record<string, unknown>> {
-  const v = await readJson(c);
-  if (typeof v !== "object" || v === null || Array.isArray(v)) {
-    throw HttpErrors.invalid("Body must be a JSON object");
-  }
-  return v as Record<string, unknown>;
-}
-
-/** Reads a JSON body of at most HTTP_BODY_BYTES_MAX bytes. */
-export async function readJson(c: Context): Promise<unknown> {
-  const declared = Number(c.req.header("content-length") ?? "0");
-  if (declared > HTTP_BODY_BYTES_MAX) {
-    throw HttpErrors.tooLarge(`Body exceeds ${HTTP_BODY_BYTES_MAX} bytes`);
-  }
-  const body = c.req.raw.body;
-  if (!body) throw HttpErrors.invalid("A JSON body is required");
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const reader = body.getReader();
-  // Bounded by the size limit: reading stops as soon as it is passed.
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > HTTP_BODY_BYTES_MAX) {
-      await reader.cancel();
-      throw HttpErrors.tooLarge(`Body exceeds ${HTTP_BODY_BYTES_MAX} bytes`);
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(total);
-  let pos = 0;
-  for (const ch of chunks) {
-    bytes.set(ch, pos);
-    pos += ch.length;
-  }
-  try {
-    return JSON.parse(new TextDecoder().decode(bytes));
-  } catch (e) {
-    throw HttpErrors.badJson((e as Error).message);
-  }
-}
+export { HTTP_BODY_BYTES_MAX, type HttpDeps };
