@@ -633,3 +633,48 @@ Deno.test("a corrupted CRC is CORRUPT_MESSAGE per partition and magic 1 is refus
     }
   }, ["--fsync", "never"]);
 });
+
+Deno.test("a Fetch answer mixing large and small batches of several topics arrives intact", async () => {
+  await withBroker(async (node) => {
+    const c = await connect(node);
+    try {
+      // 100 KB batches are written to the socket uncopied, the small ones gathered around
+      // them (kafka_server.ts #writeChunks): every byte must still arrive in order.
+      const values = (tag: string, n: number) =>
+        Array.from({ length: n }, (_, i) => `${tag}-${i}-${"v".repeat(90)}`);
+      const plan: Array<[string, number]> = [["big-a", 1000], ["small", 3], ["big-b", 1200]];
+      for (const [topic, n] of plan) {
+        for (let b = 0; b < 2; b++) {
+          const records = values(`${topic}${b}`, n).map((v) => ({ value: enc.encode(v) }));
+          strictEqual((await produceRaw(c, topic, 0, buildBatch({ records }))).errorCode, 0);
+        }
+      }
+      const r = await c.request("Fetch", 4, {
+        replicaId: -1,
+        maxWaitMs: 0,
+        minBytes: 0,
+        maxBytes: 16 * 1024 * 1024,
+        isolationLevel: 0,
+        topics: plan.map(([topic]) => ({
+          topic,
+          partitions: [{ partition: 0, fetchOffset: 0n, partitionMaxBytes: 4 * 1024 * 1024 }],
+        })),
+      });
+      ok(r !== null);
+      deepStrictEqual(
+        r.responses.map((t) => {
+          const recs = t.partitions[0]?.records ?? new Uint8Array();
+          return [
+            t.topic,
+            [...iterateBatches(recs)].flatMap((b) =>
+              decodeBatch(b.bytes).records.map((x) => dec.decode(x.value ?? undefined))
+            ),
+          ];
+        }),
+        plan.map(([topic, n]) => [topic, [...values(`${topic}0`, n), ...values(`${topic}1`, n)]]),
+      );
+    } finally {
+      await c.close();
+    }
+  }, ["--fsync", "never"]);
+});

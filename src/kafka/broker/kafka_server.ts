@@ -15,7 +15,7 @@ import {
   type ApiVersionRange,
   decodeRequestFrame,
   encodeApiVersionsFallback,
-  encodeResponse,
+  encodeResponseChunks,
   SUPPORTED_VERSIONS,
 } from "../protocol/mod.ts";
 import type { BrokerContext, Handler, HandlerTable, RequestContext } from "./broker_context.ts";
@@ -27,6 +27,11 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 10 * 60 * 1000;
 /** How long shutdown waits for in-flight requests before closing connections anyway. */
 const SHUTDOWN_GRACE_MS = 5000;
 const READ_CHUNK_BYTES = 64 * 1024;
+/**
+ * Responses up to this size are gathered into one buffer and written with one call; larger
+ * ones are written piece by piece so stored record batches reach the socket uncopied.
+ */
+const COALESCE_MAX_BYTES = 64 * 1024;
 
 /** Listener settings. */
 export interface KafkaServerOptions {
@@ -201,12 +206,15 @@ class Connection {
       if (!frame) return;
       const response = await this.#handle(frame);
       if (response === "close") return;
-      if (response) await this.#write(response);
+      if (response) await this.#writeChunks(response);
     }
   }
 
-  /** Decodes and dispatches one frame; returns the response bytes, null, or "close". */
-  async #handle(frame: Uint8Array): Promise<Uint8Array | null | "close"> {
+  /**
+   * Decodes and dispatches one frame; returns the response as pieces to write in order
+   * (record payloads are referenced, not copied: encodeResponseChunks), null, or "close".
+   */
+  async #handle(frame: Uint8Array): Promise<Uint8Array[] | null | "close"> {
     const { ctx, handlers } = this.#server.settings;
     let req;
     try {
@@ -218,7 +226,7 @@ class Connection {
     }
     if (req.type === "unsupported") {
       if (req.header.apiKey === 18) {
-        return encodeApiVersionsFallback(req.header.correlationId, advertisedVersions(handlers));
+        return [encodeApiVersionsFallback(req.header.correlationId, advertisedVersions(handlers))];
       }
       ctx.log(
         "warn",
@@ -242,7 +250,7 @@ class Connection {
     try {
       const body = await handler(req.body as never, rctx);
       if (body === null) return null;
-      return encodeResponse(
+      return encodeResponseChunks(
         req.api,
         req.header.apiVersion,
         req.header.correlationId,
@@ -306,9 +314,50 @@ class Connection {
     return out;
   }
 
+  /**
+   * Writes a response given as pieces: a small one (or the small pieces between large ones)
+   * gathered into one buffer so each write is one syscall, large pieces as they are.
+   */
+  async #writeChunks(chunks: Uint8Array[]): Promise<void> {
+    if (chunks.length === 1 && chunks[0]) return await this.#write(chunks[0]);
+    let total = 0;
+    for (const c of chunks) total += c.length;
+    if (total <= COALESCE_MAX_BYTES) return await this.#write(concat(chunks, total));
+    let small: Uint8Array[] = [];
+    let smallBytes = 0;
+    // Bounded by the number of pieces.
+    for (const c of chunks) {
+      if (c.length < ZERO_COPY_WRITE_MIN_BYTES) {
+        small.push(c);
+        smallBytes += c.length;
+        continue;
+      }
+      if (small.length > 0) await this.#write(concat(small, smallBytes));
+      small = [];
+      smallBytes = 0;
+      await this.#write(c);
+    }
+    if (small.length > 0) await this.#write(concat(small, smallBytes));
+  }
+
   async #write(bytes: Uint8Array): Promise<void> {
     let off = 0;
     // Bounded: each write makes progress or throws.
     while (off < bytes.length) off += await this.#conn.write(bytes.subarray(off));
   }
+}
+
+/** Pieces smaller than this are gathered with their neighbours rather than written alone. */
+const ZERO_COPY_WRITE_MIN_BYTES = 16 * 1024;
+
+/** The pieces in one buffer (`total` is their summed length). */
+function concat(pieces: Uint8Array[], total: number): Uint8Array {
+  if (pieces.length === 1 && pieces[0]) return pieces[0];
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of pieces) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
