@@ -28,13 +28,54 @@ const ONLY = (() => {
   const i = Deno.args.indexOf("--only");
   return i >= 0 ? Deno.args[i + 1] ?? "" : "";
 })();
-/** Length of a measured throughput phase, after a warm-up of a fifth of it. */
-const PHASE_MS = QUICK ? 1500 : 4000;
+/** Length of a measured throughput phase, after a warm-up of a fifth of it (run_all passes
+ * --duration-ms=N). */
+const PHASE_MS = (() => {
+  const arg = Deno.args.find((a) => a.startsWith("--duration-ms="));
+  const ms = arg ? Number(arg.slice("--duration-ms=".length)) : NaN;
+  if (Number.isFinite(ms) && ms >= 200) return Math.min(ms, 10_000);
+  return QUICK ? 1500 : 4000;
+})();
 /** Upper bound on recorded latency samples per phase (memory bound). */
 const SAMPLES_MAX = 1_000_000;
 
 /** One benchmark result line. */
 type Line = Record<string, string | number | boolean>;
+
+/** CPU time (user + system) of process `pid` in ms, from /proc (Linux); null elsewhere. */
+function cpuMs(pid: number): number | null {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks * CLOCK_TICK_MS : null;
+  } catch {
+    return null; // not Linux, or an external broker: CPU figures are left out
+  }
+}
+
+/** Linux reports process CPU time in USER_HZ ticks, 100 per second. */
+const CLOCK_TICK_MS = 10;
+
+/**
+ * Runs a scenario and adds the broker's CPU time to its line: total, and per request when
+ * the line counts requests (robust to other load on the machine, unlike latency).
+ */
+async function withCpu(node: PyralogProcess, run: () => Promise<Line>): Promise<Line> {
+  const before = node.pid > 0 ? cpuMs(node.pid) : null;
+  const line = await run();
+  const after = node.pid > 0 ? cpuMs(node.pid) : null;
+  if (before === null || after === null) return line;
+  const requests = typeof line.requests === "number" ? line.requests : 0;
+  return {
+    ...line,
+    brokerCpuMs: after - before,
+    ...(requests > 0
+      ? { brokerCpuUsPerRequest: Math.round((after - before) * 1000 / requests) }
+      : {}),
+  };
+}
 
 function emit(line: Line): void {
   console.log(JSON.stringify({ bench: "kafka", ...line }));
@@ -166,6 +207,7 @@ async function produceThroughput(node: PyralogProcess, o: ThroughputOptions): Pr
   const warmEnd = performance.now() + PHASE_MS / 5;
   const end = warmEnd + PHASE_MS;
   let measuredRequests = 0;
+  let requests = 0;
   let measureStart = 0;
   let measureEnd = 0;
   const run = async (c: WireClient) => {
@@ -175,6 +217,7 @@ async function produceThroughput(node: PyralogProcess, o: ThroughputOptions): Pr
       const answer = c.nextFrame();
       await c.send(frame);
       checkProduce(await answer);
+      requests++;
       const t1 = performance.now();
       if (t0 / 1000 >= warmEnd && t1 <= end) {
         measuredRequests++;
@@ -207,6 +250,7 @@ async function produceThroughput(node: PyralogProcess, o: ThroughputOptions): Pr
     valueBytes: VALUE_BYTES,
     recordsPerSec: Math.round(measuredRequests * records / seconds),
     mbPerSec: Math.round(measuredRequests * bytes / seconds / 1e4) / 100,
+    requests,
     ...lat.summary("latency"),
   };
 }
@@ -226,6 +270,7 @@ async function produceAtRate(
   const { frame } = produceFrame([{ topic, partitions: [0] }], perBatch, 1);
   const c = await WireClient.connect("127.0.0.1", node.kafkaPort);
   const lat = new Samples();
+  const fromSend = new Samples();
   const intervalMs = perBatch / rate * 1000;
   const total = Math.round(PHASE_MS * 1.5 / intervalMs);
   const warm = Math.round(total / 6);
@@ -241,11 +286,16 @@ async function produceAtRate(
     while (performance.now() < due) { /* spin */ }
     if (performance.now() - due > intervalMs) late++;
     const answer = c.nextFrame();
+    const sentUs = nowUs();
     const sent = c.send(frame);
     pending.push((async () => {
       await sent;
       checkProduce(await answer);
-      if (i >= warm) lat.add(nowUs() - due * 1000);
+      const doneUs = nowUs();
+      if (i >= warm) {
+        lat.add(doneUs - due * 1000);
+        fromSend.add(doneUs - sentUs);
+      }
     })());
     if (pending.length > 10_000) await pending.shift();
   }
@@ -260,7 +310,9 @@ async function produceAtRate(
     recordsPerBatch: perBatch,
     valueBytes: VALUE_BYTES,
     requestsLateOverOneInterval: late,
+    requests: total,
     ...lat.summary("latency"),
+    ...fromSend.summary("latencyFromSend"),
   };
 }
 
@@ -293,6 +345,7 @@ async function fetchThroughput(node: PyralogProcess, topic: string, maxBytes: nu
     scenario: "fetch_throughput",
     fetchMaxBytes: maxBytes,
     records,
+    requests: lat.count,
     recordsPerSec: Math.round(records / seconds),
     mbPerSec: Math.round(bytes / seconds / 1e4) / 100,
     ...lat.summary("fetchLatency"),
@@ -326,6 +379,7 @@ async function fetchLatency(
     scenario: "fetch_latency_cached",
     fetchMaxBytes: maxBytes,
     avgResponseBytes: Math.round(returned / Math.max(1, lat.count)),
+    requests: lat.count + 100,
     ...lat.summary("latency"),
   };
 }
@@ -433,7 +487,25 @@ async function kcatProduce(node: PyralogProcess, n: number): Promise<Line | null
   }
 }
 
+/**
+ * Runs `fn` against a fresh broker with `fsync`, or against the one at
+ * PYRALOG_BENCH_BOOTSTRAP=host:port (for profiling a broker started by hand, e.g. with
+ * `deno run --cpu-prof`; its fsync policy is then whatever it was started with).
+ */
 async function withNode<T>(fsync: string, fn: (n: PyralogProcess) => Promise<T>): Promise<T> {
+  const external = Deno.env.get("PYRALOG_BENCH_BOOTSTRAP");
+  if (external) {
+    const port = Number(external.split(":")[1]);
+    return await fn({
+      pid: 0,
+      dataDir: "",
+      kafkaPort: port,
+      httpPort: 0,
+      bootstrap: external,
+      stderr: () => "",
+      stop: () => Promise.resolve(0),
+    });
+  }
   const node = await startPyralog({ args: ["--fsync", fsync] });
   try {
     return await fn(node);
@@ -466,7 +538,10 @@ if (import.meta.main) {
   }
   if (want("rate")) {
     for (const fsync of ["never", "always"]) {
-      await withNode(fsync, async (node) => emit(await produceAtRate(node, 50_000, 100, fsync)));
+      await withNode(
+        fsync,
+        async (node) => emit(await withCpu(node, () => produceAtRate(node, 50_000, 100, fsync))),
+      );
     }
   }
   if (want("consume")) {
@@ -483,10 +558,14 @@ if (import.meta.main) {
       const end = Number((await fetchRaw(c, "tp-1-never", 0, 0, { maxBytes: 1 })).highWatermark);
       await c.close();
       emit({ ...fill, scenario: "consume_fill" });
-      emit(await fetchThroughput(node, "tp-1-never", 1024 * 1024));
-      emit(await fetchLatency(node, "tp-1-never", end, 64 * 1024));
-      emit(await fetchLatency(node, "tp-1-never", end, 1024 * 1024));
+      emit(await withCpu(node, () => fetchThroughput(node, "tp-1-never", 1024 * 1024)));
+      emit(await withCpu(node, () => fetchLatency(node, "tp-1-never", end, 1024 * 1024)));
+      // End to end at 50,000 records/s leaves 100-record (11 KB) batches in "e2e", which
+      // the cached fetch latency then reads 64 KiB at a time, as a consumer at the tail would.
       emit(await endToEnd(node, 50_000, 100));
+      emit(
+        await withCpu(node, () => fetchLatency(node, "e2e", 50_000 * PHASE_MS / 1000, 64 * 1024)),
+      );
     });
   }
   if (want("kcat")) {

@@ -30,6 +30,7 @@ export class WireClient {
   #waiters: Array<(frame: Uint8Array | null) => void> = [];
   #eof = false;
   #correlationId = 0;
+  #writing: Promise<void> = Promise.resolve();
   readonly #reading: Promise<void>;
 
   private constructor(conn: Deno.TcpConn) {
@@ -73,11 +74,21 @@ export class WireClient {
     return r.body;
   }
 
-  /** Writes bytes as they are (a frame, part of one, or garbage). */
-  async send(bytes: Uint8Array): Promise<void> {
-    let off = 0;
-    // Bounded: each write makes progress or throws.
-    while (off < bytes.length) off += await this.#conn.write(bytes.subarray(off));
+  /**
+   * Writes bytes as they are (a frame, part of one, or garbage). Sends are queued: a send
+   * started before the previous one finished writes after it, never interleaved with it
+   * (a partial write would otherwise splice two frames together).
+   */
+  send(bytes: Uint8Array): Promise<void> {
+    const write = async () => {
+      let off = 0;
+      // Bounded: each write makes progress or throws.
+      while (off < bytes.length) off += await this.#conn.write(bytes.subarray(off));
+    };
+    const next = this.#writing.then(write);
+    // The queue continues after a failed write; the failure reaches this send's caller.
+    this.#writing = next.catch(() => {});
+    return next;
   }
 
   /**
