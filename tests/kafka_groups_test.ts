@@ -175,6 +175,81 @@ Deno.test("kafkajs: a group of three shares six partitions exactly once across j
   }
 });
 
+Deno.test("kafkajs: messages produced while members join and leave are all consumed", async () => {
+  const topic = "flow";
+  const groupId = "flow-readers";
+  const dataDir = await dataDirWith({ [topic]: 6 });
+  const node = await startPyralog({ dataDir });
+  const kafka = kafkaFor(node, "flow-test");
+  const producer = kafka.producer();
+  const consumers = new Map<string, Consumer>();
+  const seen = new Map<string, number>();
+  const start = async (name: string) => {
+    const c = kafka.consumer({
+      groupId,
+      sessionTimeout: 10_000,
+      rebalanceTimeout: 15_000,
+      heartbeatInterval: 300,
+      maxWaitTimeInMs: 100,
+    });
+    await c.connect();
+    await c.subscribe({ topic, fromBeginning: true });
+    await c.run({
+      eachMessage: ({ message }) => {
+        const v = dec.decode(message.value ?? new Uint8Array(0));
+        seen.set(v, (seen.get(v) ?? 0) + 1);
+        return Promise.resolve();
+      },
+    });
+    consumers.set(name, c);
+  };
+  const stop = async (name: string) => {
+    await consumers.get(name)?.disconnect();
+    consumers.delete(name);
+  };
+  // Each round produces without waiting for consumption, then changes the membership, so
+  // rebalances happen while partitions have unread messages.
+  const changes: Array<() => Promise<void>> = [
+    () => start("c"),
+    () => stop("a"),
+    () => start("d"),
+    () => stop("b"),
+    () => start("e"),
+  ];
+  const perRound = 60;
+  try {
+    await producer.connect();
+    await start("a");
+    await start("b");
+    for (const [round, change] of changes.entries()) {
+      await producer.send({
+        topic,
+        messages: Array.from({ length: perRound }, (_, i) => ({
+          partition: i % 6,
+          value: `f${round}-${i}`,
+        })),
+      });
+      await change();
+    }
+    const total = perRound * changes.length;
+    await until(
+      `${total} distinct messages`,
+      () => Promise.resolve(seen.size >= total ? true : undefined),
+    );
+    strictEqual(seen.size, total, "nothing but what was produced");
+    assertExclusive(await stableAssignment(kafka, groupId, topic, 3), 6);
+    // Delivery is at least once across rebalances; redeliveries stay the exception.
+    let deliveries = 0;
+    for (const n of seen.values()) deliveries += n;
+    ok(deliveries < total * 2, `${deliveries} deliveries for ${total} messages`);
+  } finally {
+    for (const c of consumers.values()) await c.disconnect().catch(() => {});
+    await producer.disconnect().catch(() => {});
+    await node.stop();
+    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+  }
+});
+
 Deno.test("kafkajs: committed offsets survive a broker restart", async () => {
   const topic = "resume";
   const groupId = "resume-group";
