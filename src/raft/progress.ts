@@ -55,9 +55,10 @@ export class Progress {
     return this.#inflight.length;
   }
 
+  /** Probes from `next`, never below `match` (re-sending matched entries can loop). */
   becomeProbe(next: Offset): void {
     this.state = "probe";
-    this.next = next;
+    this.next = next < this.match ? this.match : next;
     this.probeSent = false;
     this.pendingSnapshot = undefined;
     this.#inflight.length = 0;
@@ -93,9 +94,9 @@ export class Progress {
       this.#inflight.shift();
     }
     let grew = false;
+    if (this.next < matchEnd) this.next = matchEnd;
     if (matchEnd > this.match) {
       this.match = matchEnd;
-      if (this.next < matchEnd) this.next = matchEnd;
       grew = true;
     }
     const durable = durableEnd < this.match ? durableEnd : this.match;

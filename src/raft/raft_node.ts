@@ -730,7 +730,9 @@ export class RaftNode {
     }
     if (grew) this.#maybeCommit();
     if (this.#role !== "leader") return; // stepped down after committing its removal
-    this.#sendWhileOpen(msg.from);
+    // A probe answered without progress (a duplicate or stale answer) waits for the next
+    // heartbeat answer instead of probing again at once, which could loop.
+    if (grew || pr.state === "replicate") this.#sendWhileOpen(msg.from);
     if (this.#transferTarget === msg.from && pr.match === this.#log.end()) {
       this.#send({ type: "timeoutNow", to: msg.from });
     }

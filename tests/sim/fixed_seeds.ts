@@ -18,6 +18,9 @@ export const REGRESSION_SEEDS: readonly number[] = [
   //           from a replica that never counted for it (fixed: compare terms, see onRemove)
   1051461, // stale read: N - E + 1 = 1 of 2 voters confirmed a read while removing a voter
   //           (fixed: reads need a majority under default quorums)
+  9277, // a probe below match re-sent matched entries forever (fixed: next >= match, and
+  //        an answer without progress waits for the next heartbeat answer)
+  939, // removed server without pre-vote or lease livelocked elections (sim keeps one on)
 ];
 
 /** Seeds 1..N run on every test run in addition to the regression seeds. */
