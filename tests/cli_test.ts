@@ -3,14 +3,21 @@
  * subprocesses against a real node started on free ports. Covers topic administration in
  * tables and JSON, produce from stdin with keys and headers read back by `consume` with a
  * template and by kcat, group consumption resuming from committed offsets, group lag, a
- * consumer stopped by PID, cluster info and health, and one-line errors with their exit codes.
+ * consumer stopped by PID, a group shared with a kcat (librdkafka) member, cluster info and
+ * health, and one-line errors with their exit codes.
  *
  * Each invocation costs a Deno start, so steps make few, rich calls. Every process is
  * stopped by PID; every run is bounded by the runner's time limit; ports come from the OS.
  */
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { partitionForKey } from "../src/util/mod.ts";
-import { type CliResult, runCli, spawnCli } from "./clients/cli_runner.ts";
+import {
+  type CliResult,
+  runCli,
+  type RunningCli,
+  spawnCli,
+  spawnProgram,
+} from "./clients/cli_runner.ts";
 import { startPyralog } from "./helpers/pyralog_process.ts";
 
 /** Fails with the command's output, which is what one needs to see when it breaks. */
@@ -280,6 +287,71 @@ Deno.test("pyralog CLI against a running node", async (t) => {
         gone.stderr,
         `pyralog: Cannot describe group "workers": GROUP_ID_NOT_FOUND (no such group)\n`,
       );
+    });
+
+    await t.step("a pyralog and a kcat (librdkafka) consumer share a group", async () => {
+      expectCode(await runCli(["topic", "create", "mixed", "-p", "2", ...b]), 0, "create");
+      const kcat = spawnProgram("kcat", [
+        "-b",
+        node.bootstrap,
+        "-G",
+        "mixed-group",
+        "mixed",
+        "-X",
+        "auto.offset.reset=earliest",
+        "-u", // unbuffered: a pipe would otherwise hold kcat's output until it exits
+        "-q",
+        "-f",
+        "%p %s\\n",
+      ]);
+      let ours: RunningCli | null = null;
+      try {
+        // Bounded: describe until kcat is a member, then join; until both hold a partition.
+        const members = async (n: number) => {
+          for (let i = 0; i < 100; i++) {
+            const g = JSON.parse(
+              (await runCli(["group", "describe", "mixed-group", "--json", ...b])).stdout ||
+                "null",
+            );
+            const assigned = g?.members?.filter((m: { assignment: Record<string, number[]> }) =>
+              (m.assignment.mixed ?? []).length > 0
+            );
+            if (g?.state === "Stable" && assigned?.length === n) return g;
+            await new Promise((r) => setTimeout(r, 200));
+          }
+          throw new Error(`the group never had ${n} members with partitions`);
+        };
+        await members(1);
+        ours = spawnCli([
+          "consume",
+          "mixed",
+          "-g",
+          "mixed-group",
+          "--from-beginning",
+          "-f",
+          "%p %s\\n",
+          ...b,
+        ]);
+        const g = await members(2);
+        const mine = g.members.find((m: { clientId: string }) => m.clientId === "pyralog-cli");
+        const theirs = g.members.find((m: { clientId: string }) => m.clientId === "rdkafka");
+        const [p] = mine.assignment.mixed;
+        deepStrictEqual([...mine.assignment.mixed, ...theirs.assignment.mixed].sort(), [0, 1]);
+        const input = ["a", "b", "c", "d", "e", "f"].map((k) => `${k}:${k}-value`).join("\n");
+        expectCode(
+          await runCli(["produce", "mixed", "-K", ":", ...b], { stdin: input }),
+          0,
+          "produce",
+        );
+        const lines = (s: string) => s.split("\n").filter((l) => l !== "");
+        const all = () => lines(ours?.stdout() ?? "").length + lines(kcat.stdout()).length;
+        ok(await ours.waitFor(() => all() === 6), `${ours.stdout()} / ${kcat.stdout()}`);
+        ok(lines(ours.stdout()).every((l) => l.startsWith(`${p} `)), ours.stdout());
+        ok(lines(kcat.stdout()).every((l) => !l.startsWith(`${p} `)), kcat.stdout());
+      } finally {
+        if (ours !== null) expectCode(await ours.stop(), 0, "our consumer");
+        await kcat.stop();
+      }
     });
 
     await t.step("cluster info and health", async () => {

@@ -1,7 +1,7 @@
 /**
  * Runs `main.ts` client commands as a user does (`deno run -A main.ts <command> ...`) for
  * the CLI tests: one-shot runs with stdin text and a bounded run time, and long-running
- * processes (a consumer without --count) that the test stops by PID. Every process is
+ * processes (a consumer without --count, a kcat group member) that the test stops by PID. Every process is
  * killed when its bound passes; none outlives its test.
  */
 
@@ -72,7 +72,18 @@ export interface RunningCli {
 
 /** Starts `pyralog <args>` and returns at once. */
 export function spawnCli(args: string[]): RunningCli {
-  const child = command(args, "null").spawn();
+  return spawnProcess(command(args, "null"));
+}
+
+/** Starts another program (kcat) the same way, stdin closed. */
+export function spawnProgram(program: string, args: string[]): RunningCli {
+  return spawnProcess(
+    new Deno.Command(program, { args, stdin: "null", stdout: "piped", stderr: "piped" }),
+  );
+}
+
+function spawnProcess(cmd: Deno.Command): RunningCli {
+  const child = cmd.spawn();
   let out = "";
   let err = "";
   const pump = async (s: ReadableStream<Uint8Array>, add: (t: string) => void) => {
