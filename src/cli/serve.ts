@@ -43,9 +43,15 @@ export interface RunningNode {
 export function startNode(config: ServeConfig): RunningNode {
   const log = makeLogger(config.logLevel);
   const startedMs = Date.now();
+  const metrics = new Metrics();
+  const fsyncSeconds = metrics.histogram(
+    "pyralog_fsync_duration_seconds",
+    "Duration of each fdatasync of a partition log.",
+  );
   const store = TopicStore.open(config.dataDir, {
     logDefaults: { fsync: config.fsync },
     onWarning: (m) => log("warn", m),
+    onSyncMs: (ms) => fsyncSeconds.observe([], ms / 1000),
   });
   let broker;
   try {
@@ -62,7 +68,7 @@ export function startNode(config: ServeConfig): RunningNode {
     throw err;
   }
   const kafka = { host: broker.addr.hostname, port: broker.addr.port };
-  const metrics = nodeMetrics(store, broker.context.logs, startedMs);
+  nodeMetrics(metrics, store, broker.context.logs, startedMs);
   const shutdownSignal = new AbortController();
   const app = createHttpApp({
     logs: broker.context.logs,
@@ -106,8 +112,7 @@ export function startNode(config: ServeConfig): RunningNode {
 }
 
 /** The node's metrics: process and storage gauges read at scrape time. */
-function nodeMetrics(store: TopicStore, logs: LogService, startedMs: number): Metrics {
-  const m = new Metrics();
+function nodeMetrics(m: Metrics, store: TopicStore, logs: LogService, startedMs: number): void {
   m.gauge("pyralog_up", "1 while the node serves.").set([], 1);
   m.gauge("pyralog_uptime_seconds", "Seconds since the node started.")
     .collect((set) => set([], (Date.now() - startedMs) / 1000));
@@ -139,5 +144,11 @@ function nodeMetrics(store: TopicStore, logs: LogService, startedMs: number): Me
     "Offset consumers can read up to.",
     (l) => logs.highWatermark(l),
   );
-  return m;
+  offsets(
+    "pyralog_partition_segments",
+    "Segments of an open partition log.",
+    (l) => l.segmentCount,
+  );
+  m.gauge("pyralog_open_segment_files", "Segment files held open by the descriptor pool.")
+    .collect((set) => set([], store.openFileCount));
 }

@@ -40,6 +40,8 @@ export interface TopicStoreOptions {
   /** Run the flush and retention timers (off for tests that drive them by hand). */
   background?: boolean;
   onWarning?: (message: string) => void;
+  /** Told the duration of every fdatasync of every partition log (ms), for metrics. */
+  onSyncMs?: (durationMs: number) => void;
 }
 
 /** Why a topic operation was refused; mapped once to a Kafka error code and an HTTP status. */
@@ -234,6 +236,7 @@ export class TopicStore {
         clock: this.#clock,
         onWarning: (m) => this.#warn(m),
       });
+      log.onSyncMs = this.#options.onSyncMs ?? null;
       this.#logs.set(key, log);
     }
     return log;
@@ -242,6 +245,11 @@ export class TopicStore {
   /** The log of a partition if it is open now, without opening it (for metrics). */
   openPartition(name: string, partition: number): PartitionLog | undefined {
     return this.#logs.get(`${name}-${partition}`);
+  }
+
+  /** Descriptors held open by the shared pool (segment files). */
+  get openFileCount(): number {
+    return this.#pool.openCount;
   }
 
   /** Number of partition logs currently open. */
