@@ -678,3 +678,76 @@ Deno.test("a Fetch answer mixing large and small batches of several topics arriv
     }
   }, ["--fsync", "never"]);
 });
+
+Deno.test("per-partition errors: acks, offsets out of range, unknown partitions and topic ids", async () => {
+  await withBroker(async (node) => {
+    const c = await connect(node);
+    try {
+      const batch = () => buildBatch({ records: [{ value: enc.encode("x") }] });
+      // acks=0: no answer; the next request on the connection gets its own answer.
+      await c.send(
+        encodeRequest("Produce", 7, { correlationId: 500, clientId: "t" }, {
+          transactionalId: null,
+          acks: 0,
+          timeoutMs: 1000,
+          topicData: [{ name: "errs", partitionData: [{ index: 0, records: batch() }] }],
+        }),
+      );
+      strictEqual((await listOffsetRaw(c, "errs", -1n)).offset, 1n);
+      strictEqual((await produceRaw(c, "errs", 0, batch(), 2)).errorCode, 21); // INVALID_REQUIRED_ACKS
+      strictEqual((await produceRaw(c, "errs", 7, batch())).errorCode, 3); // no partition 7
+      const txn = await c.request("Produce", 7, {
+        transactionalId: "tx",
+        acks: -1,
+        timeoutMs: 1000,
+        topicData: [{ name: "errs", partitionData: [{ index: 0, records: batch() }] }],
+      });
+      strictEqual(txn?.responses[0]?.partitionResponses[0]?.errorCode, 48); // INVALID_TXN_STATE
+      const ipid = await c.request("InitProducerId", 1, {
+        transactionalId: "tx",
+        transactionTimeoutMs: 1000,
+      });
+      strictEqual(ipid?.errorCode, 105); // TRANSACTIONAL_ID_NOT_FOUND
+      strictEqual((await fetchRaw(c, "errs", 0, 5)).errorCode, 1); // OFFSET_OUT_OF_RANGE
+      strictEqual((await fetchRaw(c, "errs", 3, 0)).errorCode, 3);
+      strictEqual((await fetchRaw(c, "no-such-topic", 0, 0)).errorCode, 3);
+      strictEqual((await listOffsetRaw(c, "no-such-topic", -1n)).errorCode, 3);
+      // Topic ids: Metadata v12 names them, Fetch v13 reads by id, an unknown id is 100.
+      const meta = await c.request("Metadata", 12, {
+        topics: [{ topicId: "00000000000000000000000000000000", name: "errs" }],
+        allowAutoTopicCreation: false,
+        includeTopicAuthorizedOperations: false,
+      });
+      const id = meta?.topics[0]?.topicId ?? "";
+      ok(/^[0-9a-f]{32}$/.test(id) && id !== "0".repeat(32), id);
+      const byId = await c.request("Metadata", 12, {
+        topics: [{ topicId: id, name: null }],
+        allowAutoTopicCreation: false,
+        includeTopicAuthorizedOperations: false,
+      });
+      strictEqual(byId?.topics[0]?.name, "errs");
+      const fetchById = async (topicId: string) =>
+        (await c.request("Fetch", 13, {
+          replicaId: -1,
+          maxWaitMs: 0,
+          minBytes: 0,
+          maxBytes: 1 << 20,
+          isolationLevel: 0,
+          sessionId: 0,
+          sessionEpoch: -1,
+          topics: [{
+            topicId,
+            partitions: [{ partition: 0, fetchOffset: 0n, partitionMaxBytes: 1 << 20 }],
+          }],
+          forgottenTopicsData: [],
+          rackId: "",
+        }))?.responses[0]?.partitions[0];
+      const known = await fetchById(id);
+      strictEqual(known?.errorCode, 0);
+      strictEqual([...iterateBatches(known?.records ?? new Uint8Array())].length, 1);
+      strictEqual((await fetchById("0123456789abcdef0123456789abcdef"))?.errorCode, 100);
+    } finally {
+      await c.close();
+    }
+  }, ["--fsync", "never"]);
+});

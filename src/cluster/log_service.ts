@@ -17,6 +17,7 @@ import {
   iterateBatches,
   readBatchHeader,
   setPartitionLeaderEpoch,
+  verifyBatchCrc,
 } from "../records/mod.ts";
 import { type PartitionLog, TopicError, type TopicInfo, type TopicStore } from "../storage/mod.ts";
 import { type Clock, FrameDecodeError, StorageError } from "../util/mod.ts";
@@ -134,21 +135,42 @@ export class LogService {
     const batches = splitBatches(records);
     if (batches.type === "error") return batches;
     const logAppendTime = info.configs["message.timestamp.type"] === "LogAppendTime";
+    // Several batches for one partition are checked whole before any is appended, so a
+    // corrupt later batch does not leave the earlier ones half-accepted (Kafka validates the
+    // partition's records before appending). One batch, the usual case, is checked by the
+    // storage append alone (the CRC is the costliest step of a produce; not done twice).
+    if (batches.list.length > 1) {
+      for (const [i, { bytes }] of batches.list.entries()) {
+        if (!verifyBatchCrc(bytes)) {
+          return err("corrupt", `Record batch ${i} of "${topic}-${partition}" fails its CRC`);
+        }
+      }
+    }
     let first: ProduceOutcome | null = null;
-    let pending: Promise<unknown> = Promise.resolve();
+    let failure: PartitionError | null = null;
+    const durables: Array<Promise<unknown>> = [];
     for (const { bytes, header } of batches.list) {
       const outcome = this.#appendOne(topic, partition, log, bytes, header, logAppendTime);
-      if (outcome.type === "error") return outcome;
+      if (outcome.type === "error") {
+        failure = outcome;
+        break;
+      }
+      durables.push(outcome.durable);
+      if (outcome.type === "refused") break;
       first ??= outcome.result;
-      pending = outcome.durable;
     }
-    try {
-      await pending;
-    } catch (e) {
-      return storageFailure(e);
+    // Every append started is awaited, in order, so none can reject unobserved (an
+    // unhandled rejection would stop the process); the first failure is the answer.
+    for (const durable of durables) {
+      try {
+        await durable;
+      } catch (e) {
+        failure ??= storageFailure(e);
+      }
     }
-    this.#notify(`${topic}\u0000${partition}`);
-    return first ?? err("invalid_record", "Produce request carried no record batch");
+    if (first) this.#notify(`${topic}\u0000${partition}`);
+    if (failure) return failure;
+    return first ?? err("storage", `Append to "${topic}-${partition}" did not advance the log`);
   }
 
   #appendOne(
@@ -158,7 +180,10 @@ export class LogService {
     bytes: Uint8Array,
     h: BatchHeader,
     logAppendTime: boolean,
-  ): { type: "ok"; result: ProduceOutcome; durable: Promise<unknown> } | PartitionError {
+  ):
+    | { type: "ok"; result: ProduceOutcome; durable: Promise<unknown> }
+    | { type: "refused"; durable: Promise<unknown> }
+    | PartitionError {
     if (h.recordCount <= 0 || h.lastOffsetDelta !== h.recordCount - 1) {
       return err(
         "invalid_record",
@@ -196,8 +221,15 @@ export class LogService {
     setPartitionLeaderEpoch(bytes, SINGLE_NODE_LEADER_EPOCH);
     // PartitionLog.append writes synchronously before its first await, so the sequence check
     // above and the record below cannot interleave with another request.
+    const endBefore = log.logEndOffset;
     const durable = log.append(bytes, { logAppendTime });
-    const base = log.logEndOffset - h.recordCount;
+    if (log.logEndOffset !== endBefore + h.recordCount) {
+      // The storage refused the batch (bad CRC, too large, I/O): its rejected promise says
+      // why. Nothing was written, so nothing is recorded for the producer: a retry of the
+      // same sequence must be appended, not acknowledged as a duplicate of nothing.
+      return { type: "refused", durable };
+    }
+    const base = endBefore;
     const appendTime = logAppendTime ? this.#options.clock.nowMs() : -1;
     table?.record(
       h.producerId,

@@ -1,0 +1,87 @@
+/**
+ * LogService.produce over a real TopicStore in a temporary directory: refused batches leave
+ * neither data nor producer state behind, and a request's batches for one partition are
+ * accepted or refused together.
+ */
+import { deepStrictEqual, strictEqual } from "node:assert/strict";
+import { buildBatch, decodeBatch, iterateBatches } from "../records/mod.ts";
+import { TopicStore } from "../storage/mod.ts";
+import { withTempDir } from "../testing/temp_dir.ts";
+import { ManualClock } from "../util/mod.ts";
+import { LogService } from "./log_service.ts";
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+async function withService(fn: (logs: LogService) => Promise<void>): Promise<void> {
+  await withTempDir(async (dir) => {
+    const store = TopicStore.open(dir, { logDefaults: { fsync: "never" }, background: false });
+    try {
+      await fn(
+        new LogService(store, {
+          autoCreateTopics: true,
+          defaultPartitions: 1,
+          clock: new ManualClock(1_700_000_000_000),
+        }),
+      );
+    } finally {
+      await store.close();
+    }
+  });
+}
+
+function batch(values: string[], idempotent?: { pid: bigint; seq: number }): Uint8Array {
+  return buildBatch({
+    records: values.map((v) => ({ value: enc.encode(v), timestampMs: 1_700_000_000_000 })),
+    ...(idempotent
+      ? { producerId: idempotent.pid, producerEpoch: 0, baseSequence: idempotent.seq }
+      : {}),
+  });
+}
+
+function corrupt(b: Uint8Array): Uint8Array {
+  const last = b.length - 1;
+  b[last] = (b[last] ?? 0) ^ 0xff;
+  return b;
+}
+
+function values(logs: LogService, topic: string): string[] {
+  const f = logs.fetch(topic, 0, 0, 1 << 20, true);
+  if (f.type !== "ok") throw new Error(f.message);
+  return [...iterateBatches(f.records)].flatMap((b) =>
+    decodeBatch(b.bytes).records.map((r) => dec.decode(r.value ?? undefined))
+  );
+}
+
+Deno.test("LogService.produce records no producer state for a batch the storage refused", async () => {
+  await withService(async (logs) => {
+    const id = { pid: 7n, seq: 0 };
+    const refused = await logs.produce("t", 0, corrupt(batch(["a", "b"], id)));
+    deepStrictEqual([refused.type, refused.type === "error" && refused.kind], ["error", "corrupt"]);
+    // The retry of the same sequence is appended, not taken for a duplicate of nothing.
+    const retry = await logs.produce("t", 0, batch(["a", "b"], id));
+    deepStrictEqual(
+      retry.type === "ok" && [retry.baseOffset, retry.duplicate],
+      [0, false],
+    );
+    const again = await logs.produce("t", 0, batch(["a", "b"], id));
+    deepStrictEqual(again.type === "ok" && [again.baseOffset, again.duplicate], [0, true]);
+    deepStrictEqual(values(logs, "t"), ["a", "b"]);
+  });
+});
+
+Deno.test("LogService.produce refuses every batch of a partition when one is corrupt", async () => {
+  await withService(async (logs) => {
+    for (const order of [["bad", "good"], ["good", "bad"]]) {
+      const parts = order.map((x) => x === "bad" ? corrupt(batch(["x"])) : batch(["y"]));
+      const joined = new Uint8Array((parts[0]?.length ?? 0) + (parts[1]?.length ?? 0));
+      joined.set(parts[0] ?? new Uint8Array());
+      joined.set(parts[1] ?? new Uint8Array(), parts[0]?.length ?? 0);
+      const r = await logs.produce("pair", 0, joined);
+      strictEqual(r.type === "error" && r.kind, "corrupt", order.join(","));
+    }
+    deepStrictEqual(values(logs, "pair"), []);
+    const ok = await logs.produce("pair", 0, batch(["z"]));
+    strictEqual(ok.type === "ok" && ok.baseOffset, 0);
+  });
+});
