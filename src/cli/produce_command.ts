@@ -69,6 +69,8 @@ interface ProduceSettings {
   readonly headers: RecordHeader[];
   readonly compression: CompressionName;
   readonly progress: boolean;
+  /** Someone types the lines: send each as it comes instead of filling batches. */
+  readonly interactive: boolean;
 }
 
 /** Runs `pyralog produce ...`; resolves with the exit code. */
@@ -103,6 +105,7 @@ export async function runProduceCommand(args: string[], out: StdoutWriter): Prom
     })),
     compression,
     progress: values.progress === true || Deno.stderr.isTerminal(),
+    interactive: values.file === undefined && Deno.stdin.isTerminal(),
   };
   const input = await openInput(values.file);
   const summary = await withClient(values, (client) => produceLines(client, input, settings));
@@ -181,6 +184,7 @@ async function produceLines(
   for await (const chunk of input) {
     const nowMs = Date.now();
     for (const line of splitter.push(chunk)) await add(line, nowMs);
+    if (s.interactive) await flush();
     const line = s.progress ? meter.poll(performance.now()) : null;
     if (line !== null) printProgress(line);
   }
