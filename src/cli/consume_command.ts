@@ -60,6 +60,8 @@ const CONSUME_FLAGS = {
 
 /** Longest a Fetch waits for data, so signals and --exit-at-end are noticed promptly. */
 const FETCH_MAX_WAIT_MS = 500;
+/** Wait before fetching again after a retriable partition error. */
+const RETRY_BACKOFF_MS = 100;
 /** How often a group member commits while consuming. */
 const COMMIT_INTERVAL_MS = 1_000;
 
@@ -293,6 +295,8 @@ class ConsumeLoop {
     for (const r of results) {
       if (r.errorCode !== 0) {
         if (isRetriable(r.errorCode)) {
+          // A leader moving or not yet elected: wait a little, then route by fresh metadata.
+          await new Promise((resolve) => setTimeout(resolve, RETRY_BACKOFF_MS));
           await this.#client.metadata([this.#s.topic]);
           continue;
         }
