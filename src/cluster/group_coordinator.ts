@@ -749,6 +749,23 @@ export class GroupCoordinator {
     return out.sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0));
   }
 
+  /**
+   * The connection of a waiting JoinGroup or SyncGroup closed before its answer: the client
+   * is gone (or will come back and be told UNKNOWN_MEMBER_ID). A dynamic member waiting with
+   * `reply` is removed at once, so the rebalance need not wait for its rebalance or session
+   * timeout (Kafka waits; it cannot see the closed connection from the coordinator). A
+   * static member is kept (KIP-345: a restarting instance must not cause a rebalance).
+   */
+  abandon(groupId: string, reply: unknown, nowMs: number): void {
+    const group = this.#groups.get(groupId);
+    if (!group) return;
+    for (const m of group.members.values()) {
+      if (m.joinReply !== reply && m.syncReply !== reply) continue;
+      if (m.groupInstanceId === null) this.#removeMemberAndRebalance(group, m, nowMs);
+      return;
+    }
+  }
+
   /** The longest rebalance timeout among a group's members (0 for an unknown group). */
   rebalanceTimeoutMs(groupId: string): number {
     return this.#groups.get(groupId)?.maxRebalanceTimeoutMs() ?? 0;

@@ -694,6 +694,42 @@ Deno.test("GroupCoordinator.close answers every waiting request", () => {
   strictEqual(errorOf(a.box), "coordinator_not_available");
 });
 
+Deno.test("GroupCoordinator.abandon removes a dynamic member whose waiting request lost its connection", () => {
+  const c = coordinator();
+  const g = formGroup(c, 2);
+  const [b, a] = g.ids as [string, string]; // b leads
+  const ja = new Box<JoinOutcome>();
+  const jb = new Box<JoinOutcome>();
+  c.join(input({ memberId: b }), g.t, jb.reply); // the leader rejoins: a rebalance
+  c.abandon("g", jb.reply, g.t + 1); // b's connection closed while it waited
+  strictEqual(errorOf(jb), "unknown_member_id");
+  c.join(input({ memberId: a }), g.t + 2, ja.reply);
+  const r = joined(ja);
+  strictEqual(r.generationId, g.generation + 1, "the rebalance completes without b");
+  deepStrictEqual(r.members.map((m) => m.memberId), [a]);
+  // A follower abandoning its SyncGroup is removed the same way.
+  const other = joinNew(c, g.t + 3);
+  const again = new Box<JoinOutcome>();
+  c.join(input({ memberId: a }), g.t + 3, again.reply);
+  const gen = joined(again).generationId;
+  const s = sync(c, other.id, gen, g.t + 4);
+  c.abandon("g", s.reply, g.t + 5);
+  strictEqual(errorOf(s), "unknown_member_id");
+  deepStrictEqual(c.describe("g").members.map((m) => m.memberId), [a]);
+  c.abandon("g", () => {}, g.t + 6); // a reply nobody waits with: nothing happens
+  c.abandon("none", () => {}, g.t + 6);
+  c.checkInvariants();
+});
+
+Deno.test("GroupCoordinator.abandon keeps a static member (KIP-345)", () => {
+  const c = coordinator();
+  const box = new Box<JoinOutcome>();
+  c.join(input({ groupInstanceId: "i" }), 0, box.reply);
+  c.abandon("g", box.reply, 1);
+  strictEqual(box.all.length, 0);
+  strictEqual(c.describe("g").members.length, 1);
+});
+
 Deno.test("GroupCoordinator: a second JoinGroup from one member supersedes the first", () => {
   const c = coordinator();
   const g = formGroup(c, 2);

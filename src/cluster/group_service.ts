@@ -211,6 +211,7 @@ export class GroupService {
       boundMs,
       signal,
       { type: "error", error: "rebalance_in_progress", memberId: input.memberId },
+      (reply) => this.coordinator.abandon(input.groupId, reply, this.#clock.monotonicMs()),
     );
   }
 
@@ -223,6 +224,7 @@ export class GroupService {
       boundMs,
       signal,
       { type: "error", error: "rebalance_in_progress" },
+      (reply) => this.coordinator.abandon(input.groupId, reply, this.#clock.monotonicMs()),
     );
   }
 
@@ -541,13 +543,15 @@ function chunkRecords<R extends { key: Uint8Array; value: Uint8Array }>(records:
 
 /**
  * Starts a coordinator call that replies through a callback and waits for the reply, at most
- * `boundMs` and until `signal` aborts (then `fallback`). The first answer wins.
+ * `boundMs` (then `fallback`) and until `signal` aborts (then `abandon` tells the coordinator
+ * that nobody waits for `reply` any more, and `fallback`). The first answer wins.
  */
 function waitFor<T>(
   start: (reply: (o: T) => void) => void,
   boundMs: number,
   signal: AbortSignal,
   fallback: T,
+  abandon: (reply: (o: T) => void) => void,
 ): Promise<T> {
   return new Promise<T>((resolve) => {
     let done = false;
@@ -559,10 +563,14 @@ function waitFor<T>(
       signal.removeEventListener("abort", onAbort);
       resolve(o);
     };
-    const onAbort = () => finish(fallback);
+    const onAbort = () => {
+      if (done) return;
+      abandon(finish); // may answer `finish` itself (the member is removed)
+      finish(fallback);
+    };
     if (signal.aborted) return finish(fallback);
     signal.addEventListener("abort", onAbort);
     start(finish);
-    if (!done) timer = setTimeout(onAbort, boundMs);
+    if (!done) timer = setTimeout(() => finish(fallback), boundMs);
   });
 }
