@@ -1,5 +1,7 @@
 /**
- * Pyralog as a library: a durable, Kafka-format log you open in-process, without a server.
+ * Pyralog as a library: a durable, Kafka-format log you open in-process, without a server
+ * (`openLog`); a whole node (Kafka protocol and HTTP API) started in-process (`startNode`);
+ * and a Kafka-protocol client for any Kafka-compatible broker (`KafkaClient`).
  *
  * Topics have partitions; records (key, value, headers, timestamp) are appended as Kafka
  * RecordBatch v2 and read back by offset or timestamp. With the default `fsync: "always"` an
@@ -46,6 +48,14 @@ export {
   iterateBatches,
 } from "./src/records/mod.ts";
 export { StorageError } from "./src/util/mod.ts";
+export {
+  type ClientOptions,
+  GroupConsumer,
+  type GroupConsumerOptions,
+  KafkaClient,
+} from "./src/kafka/client/mod.ts";
+export { type RunningNode, startNode } from "./src/cli/serve.ts";
+export { type ServeConfig } from "./src/cli/serve_config.ts";
 
 /**
  * Opens (creating) an embedded log in `dir`.
