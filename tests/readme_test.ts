@@ -13,7 +13,8 @@ Deno.test("README embedding example runs and prints the records it wrote", async
     const file = `${dir}/example.ts`;
     await Deno.writeTextFile(file, block.replace('"./mod.ts"', JSON.stringify(`${root}mod.ts`)));
     const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-all", "--quiet", file],
+      // Run as a user of this repository does: with its deno.json (import map, npm deps).
+      args: ["run", "--allow-all", "--quiet", "--config", `${root}deno.json`, file],
       stdout: "piped",
       stderr: "piped",
     }).output();
