@@ -711,8 +711,10 @@ export class RaftNode {
         ? msg.rejectedBase <= pr.match
         : msg.rejectedBase !== pr.next;
       if (stale) return;
-      // A log end below match: the follower lost acknowledged, unsynced writes.
-      pr.lostAfter(msg.logEnd);
+      // A log end below match: the follower lost acknowledged, unsynced writes (or this is
+      // a stale duplicate; lowering is safe either way). Round down to one of our entry
+      // boundaries: the follower's log end may sit inside one of our entries.
+      if (msg.logEnd < pr.match) pr.lostAfter(this.#boundaryAtOrBelow(msg.logEnd));
       const start = this.#log.start();
       // Rejected at our log start: the follower diverges before it, so only a reset to
       // our log start can help (§7); a next below the start triggers it.
@@ -756,6 +758,12 @@ export class RaftNode {
       }
       this.#releaseReads();
     }
+  }
+
+  /** The base of our entry covering `at`, or `at` itself outside our log. */
+  #boundaryAtOrBelow(at: Offset): Offset {
+    const log = this.#log;
+    return at > log.start() && at < log.end() ? log.entryAt(at).base : at;
   }
 
   /** Leader's next offset from a rejection hint: skip entries of terms above `hintTerm`. */
@@ -837,6 +845,10 @@ export class RaftNode {
     const q = quorumsOf(m);
     const durable = this.#quorumEnd(m.voters, q.w, (pr) => pr.durable, this.#syncedEnd);
     if (durable > this.#hw && this.#log.termBefore(durable) === this.#term) {
+      assert(
+        durable === this.#log.end() || this.#log.entryAt(durable).base === durable,
+        `commit end ${durable} is inside an entry`,
+      );
       this.#hw = durable;
       this.#releaseReads();
     }

@@ -21,6 +21,8 @@ export const REGRESSION_SEEDS: readonly number[] = [
   9277, // a probe below match re-sent matched entries forever (fixed: next >= match, and
   //        an answer without progress waits for the next heartbeat answer)
   939, // removed server without pre-vote or lease livelocked elections (sim keeps one on)
+  1000278, // a duplicated old rejection lowered match inside an entry, probing mid-entry
+  //           (fixed: round a lowered match down to an entry boundary)
 ];
 
 /** Seeds 1..N run on every test run in addition to the regression seeds. */
