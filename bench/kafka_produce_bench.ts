@@ -525,13 +525,14 @@ if (import.meta.main) {
     await withNode(fsync, async (node) => {
       for (const partitions of [1, 8]) {
         emit(
-          await produceThroughput(node, {
-            partitions,
-            fsync,
-            connections,
-            inflight,
-            perBatch: partitions === 1 ? perBatch : perBatch / 4,
-          }),
+          await withCpu(node, () =>
+            produceThroughput(node, {
+              partitions,
+              fsync,
+              connections,
+              inflight,
+              perBatch: partitions === 1 ? perBatch : perBatch / 4,
+            })),
         );
       }
     });
