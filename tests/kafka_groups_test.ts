@@ -413,7 +413,7 @@ async function pyGroup(
   topic: string,
   group: string,
   count: number,
-): Promise<{ values: string[]; committed: Record<string, number> }> {
+): Promise<{ values: string[]; committed: Record<string, number>; assignments?: number[][] }> {
   const child = new Deno.Command(PYTHON, {
     args: [PY_GROUP, client, node.bootstrap, topic, group, String(count)],
     stdout: "piped",
@@ -464,3 +464,30 @@ for (const client of ["confluent", "kafka-python"]) {
     }
   });
 }
+
+Deno.test("confluent: two librdkafka members of one group split the partitions and read each record once", async () => {
+  const topic = "pair-topic";
+  const dataDir = await dataDirWith({ [topic]: 4 });
+  const node = await startPyralog({ dataDir });
+  const producer = kafkaFor(node, "pair-test").producer();
+  try {
+    await producer.connect();
+    await producer.send({
+      topic,
+      messages: Array.from({ length: 40 }, (_, i) => ({ partition: i % 4, value: `q${i}` })),
+    });
+    const r = await pyGroup("confluent-pair", node, topic, "pair-group", 40);
+    const [one, two] = r.assignments ?? [];
+    ok(
+      one && one.length > 0 && two && two.length > 0,
+      `both members own partitions: ${JSON.stringify(r.assignments)}`,
+    );
+    deepStrictEqual([...one, ...two].sort(), [0, 1, 2, 3], "each partition has one owner");
+    deepStrictEqual([...r.values].sort(), Array.from({ length: 40 }, (_, i) => `q${i}`).sort());
+    deepStrictEqual(r.committed, { "0": 10, "1": 10, "2": 10, "3": 10 });
+  } finally {
+    await producer.disconnect().catch(() => {});
+    await node.stop();
+    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+  }
+});
