@@ -514,6 +514,9 @@ async function withNode<T>(fsync: string, fn: (n: PyralogProcess) => Promise<T>)
   }
 }
 
+/** Partition counts of the produce throughput phases (PYRALOG_BENCH_PARTITIONS=8 narrows). */
+const PARTITION_COUNTS = (Deno.env.get("PYRALOG_BENCH_PARTITIONS") ?? "1,8").split(",").map(Number);
+
 const want = (name: string) => ONLY === "" || ONLY === name;
 
 if (import.meta.main) {
@@ -523,7 +526,7 @@ if (import.meta.main) {
   for (const fsync of ["never", "always"] as const) {
     if (!want("produce")) break;
     await withNode(fsync, async (node) => {
-      for (const partitions of [1, 8]) {
+      for (const partitions of PARTITION_COUNTS) {
         emit(
           await withCpu(node, () =>
             produceThroughput(node, {
