@@ -34,6 +34,7 @@ import {
 } from "../util/mod.ts";
 import type { CommittedOffset, GroupErrorKind, JoinOutcome, SyncOutcome } from "./classic_group.ts";
 import {
+  GROUP_INITIAL_REBALANCE_DELAY_MS,
   GroupCoordinator,
   type GroupCoordinatorOptions,
   type GroupResult,
@@ -145,7 +146,7 @@ export class GroupService {
     this.#store = store;
     this.#clock = options.clock;
     this.#partitionsWanted = options.offsetsTopicPartitions ?? OFFSETS_TOPIC_PARTITIONS;
-    this.#initialDelayMs = options.initialRebalanceDelayMs ?? 3_000;
+    this.#initialDelayMs = options.initialRebalanceDelayMs ?? GROUP_INITIAL_REBALANCE_DELAY_MS;
     this.#log = options.log ?? (() => {});
     this.#checkpointMinRecords = options.checkpointMinRecords ?? CHECKPOINT_MIN_RECORDS;
     const prng = options.prng ?? createPrng(crypto.getRandomValues(new Uint32Array(1))[0] ?? 1);
