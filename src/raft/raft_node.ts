@@ -90,6 +90,11 @@ export interface RaftConfig {
   /** Byte budget of one append message (default 1 MiB). */
   readonly maxAppendBytes?: number;
   /**
+   * Offsets a leader may hold beyond its commit end; proposals past it are refused, so a
+   * leader that cannot commit (no W) does not grow an unbounded backlog (default 2^20).
+   */
+  readonly maxUncommittedOffsets?: number;
+  /**
    * "sync" (default): the runtime syncs entries before sending the Ready's messages and
    * before `advance()`. "writeCaching": it may only write them to a cache and reports
    * completed syncs with `synced()`.
@@ -126,6 +131,7 @@ export type RequestResult =
 
 const DEFAULT_MAX_INFLIGHT = 64;
 const DEFAULT_MAX_APPEND_BYTES = 1 << 20;
+const DEFAULT_MAX_UNCOMMITTED_OFFSETS = 1 << 20;
 
 interface PendingRead {
   readonly requestId: number;
@@ -145,6 +151,7 @@ export class RaftNode {
   readonly #checkQuorum: boolean;
   readonly #maxInflight: number;
   readonly #maxAppendBytes: number;
+  readonly #maxUncommitted: number;
 
   #role: Role = "follower";
   #term: Term;
@@ -194,6 +201,7 @@ export class RaftNode {
     this.#checkQuorum = config.checkQuorum ?? true;
     this.#maxInflight = config.maxInflight ?? DEFAULT_MAX_INFLIGHT;
     this.#maxAppendBytes = config.maxAppendBytes ?? DEFAULT_MAX_APPEND_BYTES;
+    this.#maxUncommitted = config.maxUncommittedOffsets ?? DEFAULT_MAX_UNCOMMITTED_OFFSETS;
     this.#durability = config.durability ?? "sync";
     const hs = config.hardState;
     this.#term = hs?.term ?? term(0);
@@ -305,6 +313,12 @@ export class RaftNode {
     assert(Number.isSafeInteger(count) && count >= 1, `record count ${count} must be >= 1`);
     const refusal = this.#refuseUnlessLeading();
     if (refusal !== undefined) return refusal;
+    const backlog = this.#log.end() - this.#hw;
+    if (backlog > 0 && backlog + count > this.#maxUncommitted) {
+      return refused(
+        `Cannot propose: ${backlog} offsets await commit, limit "${this.#maxUncommitted}"`,
+      );
+    }
     const entry = this.#appendOwn(count, { type: "data", bytes });
     return { type: "ok", base: entry.base, last: entry.last, term: entry.term };
   }

@@ -615,3 +615,25 @@ Deno.test("Figure 2: a voter restarted from its hard state does not vote twice i
   assert.deepEqual(after.messages.map((m) => m.type === "voteResp" && m.granted), [false]);
   restarted.advance(after);
 });
+
+Deno.test("a leader that cannot commit refuses proposals past maxUncommittedOffsets", () => {
+  const log = new MemoryLog();
+  const raft = new RaftNode({
+    id: nodeId(1),
+    log,
+    prng: createPrng(1),
+    membership: { voters: [1, 2, 3].map(nodeId), learners: [] },
+    electionTicks: ELECTION_TICKS,
+    heartbeatTicks: 1,
+    preVote: false,
+    maxUncommittedOffsets: 10,
+  });
+  raft.step({ type: "timeoutNow", term: term(0), from: nodeId(2), to: nodeId(1) });
+  raft.step({ type: "voteResp", term: term(1), from: nodeId(2), to: nodeId(1), granted: true });
+  assert.equal(raft.role, "leader");
+  assert.equal(raft.propose(new Uint8Array(1), 5).type, "ok");
+  assert.equal(raft.propose(new Uint8Array(1), 4).type, "ok"); // 1 + 5 + 4 = 10 offsets
+  const refused = raft.propose(new Uint8Array(1), 1);
+  assert.equal(refused.type, "refused");
+  assert.match(refused.type === "refused" ? refused.reason : "", /await commit/);
+});

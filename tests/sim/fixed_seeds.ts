@@ -23,6 +23,8 @@ export const REGRESSION_SEEDS: readonly number[] = [
   939, // removed server without pre-vote or lease livelocked elections (sim keeps one on)
   1000278, // a duplicated old rejection lowered match inside an entry, probing mid-entry
   //           (fixed: round a lowered match down to an entry boundary)
+  5000048, // with --safety-ms 30000: a 1300-entry backlog could not replicate in 4 s at one
+  //           entry per append (fixed: maxUncommittedOffsets, bounds scale with the phase)
 ];
 
 /** Seeds 1..N run on every test run in addition to the regression seeds. */

@@ -38,9 +38,12 @@ export const ELECTION_TICKS = 15;
 /** Heartbeat every 30 ms. */
 export const HEARTBEAT_TICKS = 3;
 const SAFETY_PHASE_MS = 3_000;
-/** After healing, a leader must commit a new entry within this bound (progress) ... */
+/**
+ * After healing, a leader must commit a new entry within this bound (progress) ... and
+ * every voter must learn of it within the second (catch-up). Both scale with the faulty
+ * phase beyond its default length: a longer phase leaves longer logs to catch up on.
+ */
 const LIVENESS_BOUND_MS = 4_000;
-/** ... and every voter must hold it as committed within this one (catch-up). */
 const CATCH_UP_BOUND_MS = 10_000;
 const CLIENT_INTERVAL_MS = 20;
 /** Bound on events per simulated second, so a livelocked simulation still terminates. */
@@ -100,6 +103,7 @@ interface Knobs {
   /** Pipelining window and append size: small values stress back-off and pausing. */
   readonly maxInflight: number;
   readonly maxAppendBytes: number;
+  readonly maxUncommittedOffsets: number;
 }
 
 type SimEvent =
@@ -189,7 +193,8 @@ function drawKnobs(prng: Prng, mode: DurabilityMode | undefined): Knobs {
     // servers down, which this simulator does not model, so it keeps one of the two on.
     checkQuorum: spares > 0 && !preVote ? true : prng.chance(0.85),
     maxInflight: [1, 2, 8, 64][prng.int(0, 3)] ?? 8,
-    maxAppendBytes: [1, 300, 4096, 1 << 20][prng.int(0, 3)] ?? 4096,
+    maxAppendBytes: [300, 4096, 1 << 20][prng.int(0, 2)] ?? 4096,
+    maxUncommittedOffsets: [100, 1000, 1 << 20][prng.int(0, 2)] ?? 1000,
   };
 }
 
@@ -221,6 +226,7 @@ class Simulation {
   #committedMarker: number | undefined;
   #livenessDone = false;
   #nextReadId = 1;
+  readonly #boundScale: number;
   #payloadSeq = 0;
 
   constructor(options: SimOptions) {
@@ -250,7 +256,9 @@ class Simulation {
     }
     this.#queue.push(this.#knobs.faultEveryMs, { type: "fault" });
     this.#queue.push(CLIENT_INTERVAL_MS, { type: "client" });
-    this.#queue.push(options.safetyMs ?? SAFETY_PHASE_MS, { type: "heal" });
+    const safetyMs = options.safetyMs ?? SAFETY_PHASE_MS;
+    this.#boundScale = Math.max(1, safetyMs / SAFETY_PHASE_MS);
+    this.#queue.push(safetyMs, { type: "heal" });
   }
 
   get summary(): string {
@@ -260,7 +268,7 @@ class Simulation {
       k.loss.toFixed(3)
     } dup=${
       k.dup.toFixed(3)
-    } faultEvery=${k.faultEveryMs}ms preVote=${k.preVote} checkQuorum=${k.checkQuorum} inflight=${k.maxInflight} appendBytes=${k.maxAppendBytes}`;
+    } faultEvery=${k.faultEveryMs}ms preVote=${k.preVote} checkQuorum=${k.checkQuorum} inflight=${k.maxInflight} appendBytes=${k.maxAppendBytes} uncommitted=${k.maxUncommittedOffsets}`;
   }
 
   run(): { violation: string | undefined; stats: SimStats; trace: string[] } {
@@ -286,11 +294,13 @@ class Simulation {
       violation = this.#checker.violation;
       if (violation === undefined && this.#healedAtMs !== undefined) {
         const sinceHealMs = this.#nowMs - this.#healedAtMs;
-        if (this.#committedMarker === undefined && sinceHealMs > LIVENESS_BOUND_MS) {
-          violation = `liveness: no new entry committed within ${LIVENESS_BOUND_MS} ms of healing`;
-        } else if (sinceHealMs > CATCH_UP_BOUND_MS) {
+        const progressMs = LIVENESS_BOUND_MS * this.#boundScale;
+        const catchUpMs = CATCH_UP_BOUND_MS * this.#boundScale;
+        if (this.#committedMarker === undefined && sinceHealMs > progressMs) {
+          violation = `liveness: no new entry committed within ${progressMs} ms of healing`;
+        } else if (sinceHealMs > catchUpMs) {
           violation =
-            `liveness: a voter did not learn of a new commit within ${CATCH_UP_BOUND_MS} ms of healing`;
+            `liveness: a voter did not learn of a new commit within ${catchUpMs} ms of healing`;
         }
       }
     }
@@ -328,6 +338,7 @@ class Simulation {
       checkQuorum: this.#knobs.checkQuorum,
       maxInflight: this.#knobs.maxInflight,
       maxAppendBytes: this.#knobs.maxAppendBytes,
+      maxUncommittedOffsets: this.#knobs.maxUncommittedOffsets,
       // The injected bug claims sync durability while the runtime does not sync.
       durability: this.#knobs.mode,
     });
