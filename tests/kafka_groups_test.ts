@@ -108,8 +108,8 @@ Deno.test("kafkajs: a group of three shares six partitions exactly once across j
   const startConsumer = async (name: string) => {
     const c = kafka.consumer({
       groupId,
-      sessionTimeout: 10_000,
-      rebalanceTimeout: 15_000,
+      sessionTimeout: 30_000, // long: a loaded machine must not expire a member mid-test
+      rebalanceTimeout: 30_000,
       heartbeatInterval: 500,
       maxWaitTimeInMs: 200,
     });
@@ -187,8 +187,8 @@ Deno.test("kafkajs: messages produced while members join and leave are all consu
   const start = async (name: string) => {
     const c = kafka.consumer({
       groupId,
-      sessionTimeout: 10_000,
-      rebalanceTimeout: 15_000,
+      sessionTimeout: 30_000,
+      rebalanceTimeout: 30_000,
       heartbeatInterval: 300,
       maxWaitTimeInMs: 100,
     });

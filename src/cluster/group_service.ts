@@ -363,6 +363,23 @@ export class GroupService {
     return out;
   }
 
+  /**
+   * Removes every group's committed offsets of a deleted topic with tombstones, as Kafka
+   * does when a topic is deleted (a topic created again under the name starts without
+   * offsets). For the DeleteTopics path; resolves once durable, or with the first error.
+   */
+  async deleteTopicOffsets(topic: string): Promise<OffsetErrorKind | null> {
+    // Bounded by the groups known now; each group's tombstones are one batch.
+    for (const groupId of this.coordinator.groupIds()) {
+      const doomed = this.coordinator.committedOffsets(groupId)
+        .filter((t) => t.topic === topic)
+        .flatMap((t) => t.partitions.map((p) => ({ topic, partition: p.partition, value: null })));
+      const failure = await this.#appendOffsets(groupId, doomed);
+      if (failure) return failure;
+    }
+    return null;
+  }
+
   /** Stops the timer and answers every waiting JoinGroup/SyncGroup (idempotent). */
   close(): void {
     if (this.#closed) return;

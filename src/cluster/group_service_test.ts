@@ -262,3 +262,22 @@ Deno.test("GroupService checkpoints a grown offsets partition and replays the sa
     await store.close();
   });
 });
+
+Deno.test("GroupService.deleteTopicOffsets tombstones a deleted topic's offsets in every group", async () => {
+  await withTempDir(async (dir) => {
+    let { store, groups } = open(dir);
+    store.createTopic("t", 1);
+    store.createTopic("u", 1);
+    await groups.commitOffsets(commit("g1", [["t", 0, 1], ["u", 0, 2]]));
+    await groups.commitOffsets(commit("g2", [["t", 0, 3]]));
+    strictEqual(await groups.deleteTopicOffsets("t"), null);
+    deepStrictEqual(groups.fetchOffsets("g1", null).map((t) => t.topic), ["u"]);
+    strictEqual(groups.coordinator.hasGroup("g2"), false, "a group left without offsets goes");
+    groups.close();
+    await store.close();
+    ({ store, groups } = open(dir));
+    deepStrictEqual(groups.coordinator.groupIds(), ["g1"]);
+    groups.close();
+    await store.close();
+  });
+});
