@@ -4,7 +4,7 @@
  * member after each rebalance, every message consumed exactly once in total), committed
  * offsets that survive a broker restart, kafkajs admin (describeGroups, listGroups,
  * fetchOffsets, deleteGroups), and confluent-kafka-python (librdkafka) and kafka-python 2.0.2
- * group consumers run as subprocesses.
+ * group consumers run as subprocesses, and an @platformatic/kafka member on recent versions.
  *
  * Bounds: every wait polls with a deadline, every external command has a timeout, every
  * process is stopped by PID in `finally`; ports are 0 and data dirs are temporary. No sleep
@@ -489,5 +489,82 @@ Deno.test("confluent: two librdkafka members of one group split the partitions a
     await producer.disconnect().catch(() => {});
     await node.stop();
     await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+  }
+});
+
+/**
+ * A consumer-group member written with @platformatic/kafka 2.12.1, which speaks only recent
+ * versions (FindCoordinator v6 batched keys, JoinGroup v9, SyncGroup v5, OffsetCommit and
+ * OffsetFetch v9). It runs as `deno eval --no-lock` in a scratch directory, as
+ * scripts/capture_kafka_hot_path.ts does, so the repository's lock file is untouched.
+ */
+const PLATFORMATIC_GROUP = `
+import { Consumer, stringDeserializers } from "npm:@platformatic/kafka@2.12.1";
+const [bootstrap, topic, groupId, countText] = Deno.args;
+const count = Number(countText);
+const consumer = new Consumer({
+  groupId, clientId: "platformatic-group", bootstrapBrokers: [bootstrap],
+  deserializers: stringDeserializers, sessionTimeout: 10000, heartbeatInterval: 500, retries: 5,
+});
+const values = [];
+const stream = await consumer.consume({ topics: [topic], mode: "committed", fallbackMode: "earliest", autocommit: false, maxWaitTime: 200 });
+const timer = setTimeout(() => stream.close(), 45000);
+for await (const m of stream) {
+  values.push(m.value);
+  await m.commit();
+  if (values.length >= count) break;
+}
+clearTimeout(timer);
+const offsets = await consumer.listCommittedOffsets({ topics: [{ topic, partitions: [0, 1, 2] }] });
+const committed = {};
+for (const [, list] of offsets) list.forEach((o, p) => { committed[String(p)] = Number(o); });
+await stream.close();
+await consumer.close(true);
+console.log(JSON.stringify({ values, committed }));
+`;
+
+Deno.test("@platformatic/kafka: a group consumer on recent versions consumes, commits and resumes", async () => {
+  const topic = "pt";
+  const dataDir = await dataDirWith({ [topic]: 3 });
+  const scratch = await Deno.makeTempDir({ prefix: "pyralog-platformatic-" });
+  const node = await startPyralog({ dataDir });
+  const producer = kafkaFor(node, "platformatic-test").producer();
+  const consume = async (count: number) => {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--no-lock", PLATFORMATIC_GROUP, node.bootstrap, topic, "pg", String(count)],
+      cwd: scratch,
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(COMMAND_TIMEOUT_MS),
+    }).output();
+    strictEqual(out.code, 0, `@platformatic/kafka consumer failed: ${dec.decode(out.stderr)}`);
+    return JSON.parse(dec.decode(out.stdout)) as {
+      values: string[];
+      committed: Record<string, number>;
+    };
+  };
+  try {
+    await producer.connect();
+    const send = (from: number, count: number) =>
+      producer.send({
+        topic,
+        messages: Array.from({ length: count }, (_, i) => ({
+          partition: (from + i) % 3,
+          value: `w${from + i}`,
+        })),
+      });
+    await send(0, 9);
+    const first = await consume(9);
+    deepStrictEqual([...first.values].sort(), Array.from({ length: 9 }, (_, i) => `w${i}`).sort());
+    deepStrictEqual(first.committed, { "0": 3, "1": 3, "2": 3 });
+    await send(9, 3);
+    const second = await consume(3);
+    deepStrictEqual([...second.values].sort(), ["w10", "w11", "w9"]);
+    deepStrictEqual(second.committed, { "0": 4, "1": 4, "2": 4 });
+  } finally {
+    await producer.disconnect().catch(() => {});
+    await node.stop();
+    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    await Deno.remove(scratch, { recursive: true }).catch(() => {});
   }
 });
