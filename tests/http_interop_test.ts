@@ -85,3 +85,64 @@ Deno.test("HTTP produce is read by kcat, kcat produce is read over HTTP, /metric
     await node.stop();
   }
 });
+
+Deno.test("HTTP shows a live kcat group member's assignment and its committed offsets", async () => {
+  const node = await startPyralog();
+  const base = `http://127.0.0.1:${node.httpPort}`;
+  let kcat: Deno.ChildProcess | null = null;
+  try {
+    const created = await fetch(`${base}/v1/topics`, {
+      method: "POST",
+      body: JSON.stringify({ name: "grp", partitions: 2 }),
+    });
+    await created.body?.cancel();
+    const produced = await fetch(`${base}/v1/topics/grp/records`, {
+      method: "POST",
+      body: JSON.stringify({
+        records: [{ value: "a", partition: 0 }, { value: "b", partition: 1 }],
+      }),
+    });
+    await produced.body?.cancel();
+    kcat = new Deno.Command("kcat", {
+      args: [
+        "-b",
+        node.bootstrap,
+        "-G",
+        "web-group",
+        "-o",
+        "beginning",
+        "-q",
+        "-X",
+        "auto.commit.interval.ms=100",
+        "grp",
+      ],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    // Poll (bounded) until the member holds both partitions and has committed past them.
+    let desc: Record<string, unknown> = {};
+    for (let i = 0; i < 200; i++) {
+      const res = await fetch(`${base}/v1/groups/web-group`);
+      desc = res.status === 200 ? await res.json() : (await res.body?.cancel(), {});
+      const members = (desc.members ?? []) as Array<
+        { assignments: Array<{ topic: string; partitions: number[] }> }
+      >;
+      const offsets = (desc.offsets ?? []) as Array<{ lag: number }>;
+      if (members.length === 1 && offsets.length === 2 && offsets.every((o) => o.lag === 0)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    strictEqual(desc.state, "Stable", JSON.stringify(desc));
+    const [member] = desc.members as Array<
+      { assignments: Array<{ topic: string; partitions: number[] }> }
+    >;
+    deepStrictEqual(member?.assignments, [{ topic: "grp", partitions: [0, 1] }]);
+    strictEqual(desc.total_lag, 0, JSON.stringify(desc));
+  } finally {
+    if (kcat) {
+      kcat.kill("SIGKILL");
+      await kcat.status;
+    }
+    await node.stop();
+  }
+});

@@ -73,6 +73,7 @@ export function startNode(config: ServeConfig): RunningNode {
   const app = createHttpApp({
     logs: broker.context.logs,
     store,
+    groups: broker.context.groups,
     metrics,
     nodeId: config.nodeId,
     clusterId: broker.context.clusterId,

@@ -80,12 +80,14 @@ export {
   GroupCoordinator,
   type GroupCoordinatorOptions,
   type GroupDescription,
+  type GroupEvent,
   type GroupListing,
   type GroupResult,
   type JoinGroupInput,
   type LeaveOutcome,
   type LeavingMember,
   type MemberIdentity,
+  type RemovalCause,
   type SyncGroupInput,
   type TopicOffsets,
 } from "./group_coordinator.ts";
@@ -110,3 +112,4 @@ export {
   encodeOffsetValue,
   type OffsetKey,
 } from "./offset_commit_record.ts";
+export { type AssignedPartitions, parseConsumerAssignment } from "./consumer_assignment.ts";

@@ -10,7 +10,11 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
-import { RecordService, SINGLE_NODE_LEADER_EPOCH } from "../cluster/mod.ts";
+import {
+  parseConsumerAssignment,
+  RecordService,
+  SINGLE_NODE_LEADER_EPOCH,
+} from "../cluster/mod.ts";
 import { TopicError } from "../storage/mod.ts";
 import { fromPartitionError, fromTopicError, HttpError, HttpErrors } from "./http_error.ts";
 import type { HttpDeps } from "./http_deps.ts";
@@ -275,6 +279,17 @@ export function createHttpApp(deps: HttpDeps): Hono {
     });
   });
 
+  app.get("/v1/groups", (c) =>
+    c.json({
+      groups: deps.groups.coordinator.list().map((g) => ({
+        group_id: g.groupId,
+        state: g.state,
+        protocol_type: g.protocolType,
+      })),
+    }));
+
+  app.get("/v1/groups/:group", (c) => c.json(describeGroup(deps, c.req.param("group"))));
+
   mountRestProxy(app, deps, records);
   return app;
 }
@@ -300,6 +315,45 @@ function describeTopic(deps: HttpDeps, topic: string) {
         high_watermark: deps.logs.highWatermark(log),
       };
     }),
+  };
+}
+
+/** A group's members, assignments, committed offsets and lag per partition. */
+function describeGroup(deps: HttpDeps, groupId: string) {
+  const d = deps.groups.coordinator.describe(groupId);
+  const committed = deps.groups.coordinator.committedOffsets(groupId);
+  if (d.state === "Dead" && committed.length === 0) throw HttpErrors.groupNotFound(groupId);
+  const offsets = committed.flatMap((t) =>
+    t.partitions.map((p) => {
+      const info = deps.store.topic(t.topic);
+      const log = info && p.partition < info.partitions
+        ? deps.store.partition(t.topic, p.partition)
+        : null;
+      const hw = log ? deps.logs.highWatermark(log) : null;
+      return {
+        topic: t.topic,
+        partition: p.partition,
+        committed_offset: p.committed.offset,
+        metadata: p.committed.metadata,
+        high_watermark: hw,
+        lag: hw === null ? null : Math.max(0, hw - p.committed.offset),
+      };
+    })
+  );
+  return {
+    group_id: d.groupId,
+    state: d.state,
+    protocol_type: d.protocolType,
+    protocol: d.protocolName,
+    members: d.members.map((m) => ({
+      member_id: m.memberId,
+      group_instance_id: m.groupInstanceId,
+      client_id: m.clientId,
+      client_host: m.clientHost,
+      assignments: d.protocolType === "consumer" ? parseConsumerAssignment(m.assignment) : null,
+    })),
+    offsets,
+    total_lag: offsets.reduce((n, o) => n + (o.lag ?? 0), 0),
   };
 }
 

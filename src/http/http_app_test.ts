@@ -1,5 +1,5 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { LogService } from "../cluster/mod.ts";
+import { GroupService, LogService } from "../cluster/mod.ts";
 import { Metrics } from "../metrics/mod.ts";
 import { TopicStore } from "../storage/mod.ts";
 import { withTempDir } from "../testing/temp_dir.ts";
@@ -9,7 +9,7 @@ import { createHttpApp, HTTP_BODY_BYTES_MAX } from "./http_app.ts";
 type App = ReturnType<typeof createHttpApp>;
 
 async function withApp(
-  fn: (app: App, store: TopicStore) => Promise<void>,
+  fn: (app: App, store: TopicStore, groups: GroupService) => Promise<void>,
   fsync: "always" | "never" = "never",
 ) {
   await withTempDir(async (dir) => {
@@ -19,10 +19,16 @@ async function withApp(
       defaultPartitions: 1,
       clock: systemClock,
     });
+    const groups = new GroupService(store, {
+      clock: systemClock,
+      background: false,
+      log: () => {},
+    });
     const shutdown = new AbortController();
     const app = createHttpApp({
       logs,
       store,
+      groups,
       metrics: new Metrics(),
       nodeId: 0,
       clusterId: "test-cluster",
@@ -32,9 +38,10 @@ async function withApp(
       shutdown: shutdown.signal,
     });
     try {
-      await fn(app, store);
+      await fn(app, store, groups);
     } finally {
       shutdown.abort();
+      groups.close();
       await store.close();
     }
   });
@@ -262,5 +269,43 @@ Deno.test("HTTP /metrics is Prometheus text with request counts", async () => {
     const text = await (await app.request("/metrics")).text();
     ok(text.includes('pyralog_http_requests_total{route="/healthz",status="200"} 1'), text);
     ok(text.includes("# TYPE pyralog_http_request_duration_seconds histogram"));
+  });
+});
+
+Deno.test("HTTP groups: list, describe with committed offsets and lag, unknown group 404", async () => {
+  await withApp(async (app, _store, groups) => {
+    await post(app, "/v1/topics/g-t/records", {
+      records: [{ value: 1 }, { value: 2 }, { value: 3 }],
+    });
+    const out = await groups.commitOffsets({
+      groupId: "billing",
+      generationId: -1,
+      memberId: "",
+      groupInstanceId: null,
+      topics: [{
+        name: "g-t",
+        partitions: [{
+          partition: 0,
+          offset: 1,
+          leaderEpoch: -1,
+          metadata: "m",
+          commitTimestampMs: -1,
+        }],
+      }],
+    });
+    deepStrictEqual(out.map((o) => o.error), [null]);
+    const list = await json(await app.request("/v1/groups"));
+    deepStrictEqual((list.groups as Array<{ group_id: string }>).map((g) => g.group_id), [
+      "billing",
+    ]);
+    const desc = await json(await app.request("/v1/groups/billing"));
+    deepStrictEqual(desc.offsets, [
+      { topic: "g-t", partition: 0, committed_offset: 1, metadata: "m", high_watermark: 3, lag: 2 },
+    ]);
+    strictEqual(desc.total_lag, 2);
+    deepStrictEqual(desc.members, []);
+    const missing = await app.request("/v1/groups/nobody");
+    strictEqual(missing.status, 404);
+    strictEqual((await json(missing)).error_code, 40404);
   });
 });

@@ -1,5 +1,5 @@
 /** The services and facts the HTTP API is built over (passed in by the node). */
-import type { LogService } from "../cluster/mod.ts";
+import type { GroupService, LogService } from "../cluster/mod.ts";
 import type { Metrics } from "../metrics/mod.ts";
 import type { TopicStore } from "../storage/mod.ts";
 
@@ -7,6 +7,8 @@ import type { TopicStore } from "../storage/mod.ts";
 export interface HttpDeps {
   logs: LogService;
   store: TopicStore;
+  /** Consumer groups and their committed offsets. */
+  groups: GroupService;
   metrics: Metrics;
   nodeId: number;
   clusterId: string;

@@ -1,5 +1,5 @@
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
-import { LogService } from "../cluster/mod.ts";
+import { GroupService, LogService } from "../cluster/mod.ts";
 import { Metrics } from "../metrics/mod.ts";
 import { TopicStore } from "../storage/mod.ts";
 import { withTempDir } from "../testing/temp_dir.ts";
@@ -15,10 +15,16 @@ async function withProxy(fn: (app: ReturnType<typeof createHttpApp>) => Promise<
       defaultPartitions: 1,
       clock: systemClock,
     });
+    const groups = new GroupService(store, {
+      clock: systemClock,
+      background: false,
+      log: () => {},
+    });
     const shutdown = new AbortController();
     const app = createHttpApp({
       logs,
       store,
+      groups,
       metrics: new Metrics(),
       nodeId: 0,
       clusterId: "c",
@@ -31,6 +37,7 @@ async function withProxy(fn: (app: ReturnType<typeof createHttpApp>) => Promise<
       await fn(app);
     } finally {
       shutdown.abort();
+      groups.close();
       await store.close();
     }
   });
