@@ -45,10 +45,32 @@ export const GROUP_MAX_SIZE = 1_000;
 /** Tries at drawing an unused member id before it is a bug (128 random bits each). */
 const MEMBER_ID_TRIES = 8;
 
+/** Why a member left its group. */
+export type RemovalCause =
+  | "left"
+  | "session_expired"
+  | "rebalance_timeout"
+  | "sync_timeout"
+  | "connection_closed";
+
+/** What the coordinator reports as it runs; the adapter logs these (ops visibility). */
+export type GroupEvent =
+  | {
+    type: "rebalanced";
+    groupId: string;
+    generationId: number;
+    protocolName: string | null;
+    leaderId: string | null;
+    members: number;
+  }
+  | { type: "member_removed"; groupId: string; memberId: string; cause: RemovalCause };
+
 /** Settings of a coordinator. */
 export interface GroupCoordinatorOptions {
   /** Source of member ids. */
   prng: Prng;
+  /** Receives events synchronously; must not call back into the coordinator. */
+  onEvent?: (event: GroupEvent) => void;
   minSessionTimeoutMs?: number;
   maxSessionTimeoutMs?: number;
   initialRebalanceDelayMs?: number;
@@ -147,9 +169,11 @@ export class GroupCoordinator {
   readonly #maxSessionMs: number;
   readonly #initialDelayMs: number;
   readonly #maxGroupSize: number;
+  readonly #onEvent: (event: GroupEvent) => void;
 
   constructor(options: GroupCoordinatorOptions) {
     this.#prng = options.prng;
+    this.#onEvent = options.onEvent ?? (() => {});
     this.#minSessionMs = options.minSessionTimeoutMs ?? GROUP_MIN_SESSION_TIMEOUT_MS;
     this.#maxSessionMs = options.maxSessionTimeoutMs ?? GROUP_MAX_SESSION_TIMEOUT_MS;
     this.#initialDelayMs = options.initialRebalanceDelayMs ?? GROUP_INITIAL_REBALANCE_DELAY_MS;
@@ -395,7 +419,7 @@ export class GroupCoordinator {
    */
   #completeJoin(group: ClassicGroup, nowMs: number): void {
     for (const m of [...group.members.values()]) {
-      if (!m.joinReply) this.#dropMember(group, m, "unknown_member_id");
+      if (!m.joinReply) this.#dropMember(group, m, "unknown_member_id", "rebalance_timeout");
     }
     group.generationId += 1;
     group.rebalanceDeadlineMs = null;
@@ -404,6 +428,7 @@ export class GroupCoordinator {
       group.state = "Empty";
       group.protocolName = null;
       group.leaderId = null;
+      this.#emitRebalanced(group);
       return;
     }
     group.protocolName = group.selectProtocol();
@@ -413,6 +438,7 @@ export class GroupCoordinator {
     }
     group.state = "CompletingRebalance";
     group.syncDeadlineMs = nowMs + group.maxRebalanceTimeoutMs();
+    this.#emitRebalanced(group);
     for (const m of group.members.values()) {
       m.assignment = new Uint8Array(0);
       m.lastHeartbeatMs = nowMs;
@@ -535,7 +561,7 @@ export class GroupCoordinator {
       member = group.members.get(who.memberId);
     }
     if (!member) return "unknown_member_id";
-    this.#removeMemberAndRebalance(group, member, nowMs);
+    this.#removeMemberAndRebalance(group, member, nowMs, "left");
     return null;
   }
 
@@ -551,7 +577,7 @@ export class GroupCoordinator {
       for (const m of [...group.members.values()]) {
         if (m.joinReply || m.syncReply) continue;
         if (nowMs - m.lastHeartbeatMs >= m.sessionTimeoutMs) {
-          this.#removeMemberAndRebalance(group, m, nowMs);
+          this.#removeMemberAndRebalance(group, m, nowMs, "session_expired");
         }
       }
       if (
@@ -569,7 +595,7 @@ export class GroupCoordinator {
         // The leader never sent its assignment: members that did not sync are removed and
         // the rest rebalance (Kafka's pending-sync timeout, KAFKA-13079).
         for (const m of [...group.members.values()]) {
-          if (!m.syncReply) this.#dropMember(group, m, "unknown_member_id");
+          if (!m.syncReply) this.#dropMember(group, m, "unknown_member_id", "sync_timeout");
         }
         this.#prepareRebalance(group, nowMs);
         this.#tryCompleteJoin(group, nowMs);
@@ -581,8 +607,13 @@ export class GroupCoordinator {
     }
   }
 
-  #removeMemberAndRebalance(group: ClassicGroup, member: GroupMember, nowMs: number): void {
-    this.#dropMember(group, member, "unknown_member_id");
+  #removeMemberAndRebalance(
+    group: ClassicGroup,
+    member: GroupMember,
+    nowMs: number,
+    cause: RemovalCause,
+  ): void {
+    this.#dropMember(group, member, "unknown_member_id", cause);
     if (group.state === "Stable" || group.state === "CompletingRebalance") {
       this.#prepareRebalance(group, nowMs);
     }
@@ -590,8 +621,19 @@ export class GroupCoordinator {
   }
 
   /** Removes a member; its pending requests fail with `reason`; a new leader is picked. */
-  #dropMember(group: ClassicGroup, member: GroupMember, reason: GroupErrorKind): void {
+  #dropMember(
+    group: ClassicGroup,
+    member: GroupMember,
+    reason: GroupErrorKind,
+    cause: RemovalCause,
+  ): void {
     group.members.delete(member.memberId);
+    this.#onEvent({
+      type: "member_removed",
+      groupId: group.groupId,
+      memberId: member.memberId,
+      cause,
+    });
     const instance = member.groupInstanceId;
     if (instance !== null && group.staticMembers.get(instance) === member.memberId) {
       group.staticMembers.delete(instance);
@@ -761,7 +803,9 @@ export class GroupCoordinator {
     if (!group) return;
     for (const m of group.members.values()) {
       if (m.joinReply !== reply && m.syncReply !== reply) continue;
-      if (m.groupInstanceId === null) this.#removeMemberAndRebalance(group, m, nowMs);
+      if (m.groupInstanceId === null) {
+        this.#removeMemberAndRebalance(group, m, nowMs, "connection_closed");
+      }
       return;
     }
   }
@@ -798,6 +842,17 @@ export class GroupCoordinator {
   /** Asserts every group's invariants (tests call it after each step). */
   checkInvariants(): void {
     for (const g of this.#groups.values()) g.checkInvariants();
+  }
+
+  #emitRebalanced(group: ClassicGroup): void {
+    this.#onEvent({
+      type: "rebalanced",
+      groupId: group.groupId,
+      generationId: group.generationId,
+      protocolName: group.protocolName,
+      leaderId: group.leaderId,
+      members: group.members.size,
+    });
   }
 
   /** A fresh member id, `prefix-uuid` as Kafka makes them (client id or instance id first). */

@@ -37,6 +37,7 @@ import {
   GROUP_INITIAL_REBALANCE_DELAY_MS,
   GroupCoordinator,
   type GroupCoordinatorOptions,
+  type GroupEvent,
   type GroupResult,
   type JoinGroupInput,
   type LeaveOutcome,
@@ -109,7 +110,8 @@ export interface FetchedOffset {
 }
 
 /** Settings of a group service. */
-export interface GroupServiceOptions extends Partial<Omit<GroupCoordinatorOptions, "prng">> {
+export interface GroupServiceOptions
+  extends Partial<Omit<GroupCoordinatorOptions, "prng" | "onEvent">> {
   clock: Clock;
   /** Member-id randomness; a random seed by default. */
   prng?: Prng;
@@ -159,6 +161,7 @@ export class GroupService {
         ? { maxSessionTimeoutMs: options.maxSessionTimeoutMs }
         : {}),
       initialRebalanceDelayMs: this.#initialDelayMs,
+      onEvent: (e) => this.#logEvent(e),
       ...(options.maxGroupSize !== undefined ? { maxGroupSize: options.maxGroupSize } : {}),
     });
     this.#replay();
@@ -491,6 +494,18 @@ export class GroupService {
       }
     }
     return out;
+  }
+
+  #logEvent(e: GroupEvent): void {
+    if (e.type === "rebalanced") {
+      this.#log(
+        "info",
+        `Group "${e.groupId}" generation ${e.generationId}: ${e.members} members` +
+          (e.members > 0 ? `, protocol "${e.protocolName}", leader "${e.leaderId}"` : ""),
+      );
+    } else {
+      this.#log("info", `Group "${e.groupId}" removed member "${e.memberId}": ${e.cause}`);
+    }
   }
 
   /** Rebuilds committed offsets from `__consumer_offsets`, partition by partition. */
