@@ -9,7 +9,7 @@ import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { createPrng } from "../util/mod.ts";
 import type { JoinOutcome, SyncOutcome } from "./classic_group.ts";
 import { encodeSubscription } from "./consumer_protocol.ts";
-import { GroupCoordinator, type JoinGroupInput } from "./group_coordinator.ts";
+import { GroupCoordinator, type GroupEvent, type JoinGroupInput } from "./group_coordinator.ts";
 
 const DELAY_MS = 3_000;
 const SESSION_MS = 10_000;
@@ -739,6 +739,32 @@ Deno.test("GroupCoordinator: a second JoinGroup from one member supersedes the f
   c.join(input({ memberId: g.leader }), g.t, second.reply);
   strictEqual(errorOf(first), "rebalance_in_progress");
   strictEqual(second.all.length, 0);
+});
+
+Deno.test("GroupCoordinator reports rebalances and removals with their cause", () => {
+  const events: GroupEvent[] = [];
+  const c = new GroupCoordinator({
+    prng: createPrng(7),
+    initialRebalanceDelayMs: DELAY_MS,
+    onEvent: (e) => events.push(e),
+  });
+  const g = formGroup(c, 2);
+  deepStrictEqual(events, [{
+    type: "rebalanced",
+    groupId: "g",
+    generationId: 1,
+    protocolName: "range",
+    leaderId: g.leader,
+    members: 2,
+  }]);
+  events.length = 0;
+  c.leave("g", [{ memberId: g.ids[1] ?? "", groupInstanceId: null }], g.t);
+  c.tick(g.t + SESSION_MS); // the leader never heartbeat nor rejoined
+  deepStrictEqual(events.map((e) => e.type === "member_removed" ? e.cause : e.members), [
+    "left",
+    "session_expired",
+    0,
+  ]);
 });
 
 Deno.test("GroupCoordinator: a seeded random walk keeps the invariants (replay with its seed)", () => {
