@@ -138,6 +138,11 @@ Deno.test("HTTP shows a live kcat group member's assignment and its committed of
     >;
     deepStrictEqual(member?.assignments, [{ topic: "grp", partitions: [0, 1] }]);
     strictEqual(desc.total_lag, 0, JSON.stringify(desc));
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    ok(
+      metrics.includes('pyralog_consumer_group_lag{group="web-group",topic="grp",partition="1"} 0'),
+      metrics,
+    );
   } finally {
     if (kcat) {
       kcat.kill("SIGKILL");

@@ -7,7 +7,7 @@
  * SIGTERM and SIGINT stop it gracefully: stop accepting, flush every log, exit 0.
  */
 import { startKafkaBroker } from "../kafka/broker/mod.ts";
-import type { LogService } from "../cluster/mod.ts";
+import type { GroupService, LogService } from "../cluster/mod.ts";
 import { createHttpApp } from "../http/mod.ts";
 import { Metrics } from "../metrics/mod.ts";
 import { type PartitionLog, TopicStore } from "../storage/mod.ts";
@@ -69,6 +69,7 @@ export function startNode(config: ServeConfig): RunningNode {
   }
   const kafka = { host: broker.addr.hostname, port: broker.addr.port };
   nodeMetrics(metrics, store, broker.context.logs, startedMs);
+  groupMetrics(metrics, store, broker.context.logs, broker.context.groups);
   const shutdownSignal = new AbortController();
   const app = createHttpApp({
     logs: broker.context.logs,
@@ -110,6 +111,31 @@ export function startNode(config: ServeConfig): RunningNode {
     return stopping;
   };
   return { http, kafka, store, shutdown, finished };
+}
+
+/** Consumer-group lag per partition (high watermark minus committed offset), read at scrape. */
+function groupMetrics(m: Metrics, store: TopicStore, logs: LogService, groups: GroupService): void {
+  m.gauge(
+    "pyralog_consumer_group_lag",
+    "Records between a group's committed offset and the high watermark.",
+    [
+      "group",
+      "topic",
+      "partition",
+    ],
+  ).collect((set) => {
+    for (const g of groups.coordinator.list()) {
+      for (const t of groups.coordinator.committedOffsets(g.groupId)) {
+        const info = store.topic(t.topic);
+        if (!info) continue;
+        for (const p of t.partitions) {
+          if (p.partition >= info.partitions) continue;
+          const hw = logs.highWatermark(store.partition(t.topic, p.partition));
+          set([g.groupId, t.topic, String(p.partition)], Math.max(0, hw - p.committed.offset));
+        }
+      }
+    }
+  });
 }
 
 /** The node's metrics: process and storage gauges read at scrape time. */
