@@ -356,6 +356,8 @@ Deno.test("idempotent retries are not duplicated, gaps and old epochs are refuse
       node = await startPyralog({ dataDir });
       const c2 = await connect(node);
       try {
+        // Producer ids are never handed out twice, restarts included.
+        ok((await initProducerId(c2)).producerId > pid, "a fresh producer id after restart");
         // After the restart the producer state is rebuilt from the log.
         deepStrictEqual(await produceRaw(c2, topic, 0, idempotentBatch(pid, 1, 0, 2)), {
           errorCode: 0,
@@ -628,6 +630,20 @@ Deno.test("a corrupted CRC is CORRUPT_MESSAGE per partition and magic 1 is refus
       strictEqual((await produceRaw(c, "crc-good", 0, both)).errorCode, E.CORRUPT_MESSAGE);
       strictEqual((await listOffsetRaw(c, "crc-good", -1n)).offset, 1n);
       strictEqual(readBatchHeader(good()).magic, 2);
+      // An idempotent batch damaged in transit is refused; its retry is written, not taken
+      // for a duplicate of the refused one.
+      const { producerId } = await initProducerId(c);
+      const damaged = idempotentBatch(producerId, 0, 0, 2);
+      damaged[damaged.length - 1] = (damaged[damaged.length - 1] ?? 0) ^ 0xff;
+      strictEqual((await produceRaw(c, "crc-idem", 0, damaged)).errorCode, E.CORRUPT_MESSAGE);
+      deepStrictEqual(await produceRaw(c, "crc-idem", 0, idempotentBatch(producerId, 0, 0, 2)), {
+        errorCode: 0,
+        baseOffset: 0n,
+      });
+      deepStrictEqual(
+        (await readAll(c, "crc-idem")).map((r) => dec.decode(r.value ?? undefined)),
+        ["i0", "i1"],
+      );
     } finally {
       await c.close();
     }
