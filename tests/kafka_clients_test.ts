@@ -728,6 +728,10 @@ Deno.test("per-partition errors: acks, offsets out of range, unknown partitions 
       strictEqual((await fetchRaw(c, "errs", 3, 0)).errorCode, 3);
       strictEqual((await fetchRaw(c, "no-such-topic", 0, 0)).errorCode, 3);
       strictEqual((await listOffsetRaw(c, "no-such-topic", -1n)).errorCode, 3);
+      // Clients cannot write the node's own state (forged group offsets).
+      strictEqual((await c.request("FindCoordinator", 1, { key: "g", keyType: 0 }))?.errorCode, 0);
+      strictEqual((await produceRaw(c, "__consumer_offsets", 0, batch())).errorCode, 17);
+      strictEqual((await listOffsetRaw(c, "__consumer_offsets", -1n)).offset, 0n);
       // Topic ids: Metadata v12 names them, Fetch v13 reads by id, an unknown id is 100.
       const meta = await c.request("Metadata", 12, {
         topics: [{ topicId: "00000000000000000000000000000000", name: "errs" }],
