@@ -67,7 +67,16 @@ export type Message =
     readonly highWatermark: Offset;
     readonly readSeq: number;
   }
-  | Envelope & { readonly type: "heartbeatResp"; readonly readSeq: number }
+  /**
+   * Also repeats the follower's `matchEnd`/`durableEnd` for this leader (0 when none), so
+   * a lost append answer or a lost write-caching sync report cannot stall commit.
+   */
+  | Envelope & {
+    readonly type: "heartbeatResp";
+    readonly readSeq: number;
+    readonly matchEnd: Offset;
+    readonly durableEnd: Offset;
+  }
   /**
    * Reset to the leader's log start (the InstallSnapshot of §7 for a log whose prefix was
    * removed): the follower's next offset is below the leader's log start.

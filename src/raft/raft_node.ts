@@ -567,7 +567,14 @@ export class RaftNode {
     if (msg.type === "append" || msg.type === "heartbeat" || msg.type === "installSnapshot") {
       // With pre-vote and check-quorum a deposed leader may not learn of the new term
       // otherwise; any message with our term makes it step down.
-      this.#send({ type: "heartbeatResp", to: msg.from, readSeq: 0 });
+      const none = offset(0);
+      this.#send({
+        type: "heartbeatResp",
+        to: msg.from,
+        readSeq: 0,
+        matchEnd: none,
+        durableEnd: none,
+      });
     } else if (msg.type === "preVote") {
       this.#send({ type: "preVoteResp", to: msg.from, granted: false });
     }
@@ -684,7 +691,13 @@ export class RaftNode {
   #handleHeartbeat(msg: Extract<Message, { type: "heartbeat" }>): void {
     // The leader sends min(match, commit end), so our log matches up to that point.
     this.#advanceHw(offset(Math.min(msg.highWatermark, this.#log.end())));
-    this.#send({ type: "heartbeatResp", to: msg.from, readSeq: msg.readSeq });
+    this.#send({
+      type: "heartbeatResp",
+      to: msg.from,
+      readSeq: msg.readSeq,
+      matchEnd: this.#matchedEnd,
+      durableEnd: this.#durableEndFor(this.#matchedEnd),
+    });
   }
 
   #handleInstallSnapshot(msg: Extract<Message, { type: "installSnapshot" }>): void {
@@ -758,6 +771,14 @@ export class RaftNode {
     const pr = this.#progress.get(msg.from);
     if (pr === undefined) return;
     pr.recentActive = true;
+    // The repeated match/durable ends stand in for lost append answers and sync reports
+    // (both are true statements about this term's log, so stale copies are harmless).
+    if (
+      msg.matchEnd > 0 && pr.state !== "snapshot" && pr.acknowledge(msg.matchEnd, msg.durableEnd)
+    ) {
+      this.#maybeCommit();
+      if (this.#role !== "leader") return;
+    }
     if (pr.state === "replicate" && pr.isPaused()) pr.freeOneSlot();
     if (pr.state === "probe") pr.probeSent = false;
     // A reset that was lost (or sent to a crashed follower) is re-sent: the follower is

@@ -637,3 +637,20 @@ Deno.test("a leader that cannot commit refuses proposals past maxUncommittedOffs
   assert.equal(refused.type, "refused");
   assert.match(refused.type === "refused" ? refused.reason : "", /await commit/);
 });
+
+Deno.test("write caching: a lost sync report is repeated by the next heartbeat answer", () => {
+  const c = new Cluster({ voters: 3, durability: "writeCaching" });
+  c.elect(1);
+  for (const id of [1, 2, 3]) c.node(id).synced(c.log(id).endOffset());
+  c.tick(1, 2);
+  const hw = c.node(1).highWatermark;
+  c.propose(1, 2);
+  c.node(1).synced(c.log(1).endOffset());
+  c.dropTypes.add("appendResp"); // node 2's sync report is lost
+  c.node(2).synced(c.log(2).endOffset());
+  c.deliver();
+  assert.equal(c.node(1).highWatermark, hw);
+  c.dropTypes.clear();
+  c.tick(1);
+  assert.equal(c.node(1).highWatermark, hw + 2);
+});

@@ -25,6 +25,8 @@ export const REGRESSION_SEEDS: readonly number[] = [
   //           (fixed: round a lowered match down to an entry boundary)
   5000048, // with --safety-ms 30000: a 1300-entry backlog could not replicate in 4 s at one
   //           entry per append (fixed: maxUncommittedOffsets, bounds scale with the phase)
+  1019820, // a lost write-caching sync report stalled commit for good (fixed: heartbeat
+  //           answers repeat the follower's match and durable ends)
 ];
 
 /** Seeds 1..N run on every test run in addition to the regression seeds. */

@@ -154,7 +154,7 @@ function describe(msg: Message): string {
     case "heartbeat":
       return `${head} hw=${msg.highWatermark} read=${msg.readSeq}`;
     case "heartbeatResp":
-      return `${head} read=${msg.readSeq}`;
+      return `${head} read=${msg.readSeq} match=${msg.matchEnd}/${msg.durableEnd}`;
     case "installSnapshot":
       return `${head} start=${msg.logStart}/${msg.startTerm}`;
     case "timeoutNow":
