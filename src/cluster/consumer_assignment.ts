@@ -5,6 +5,9 @@
  * int32 partitions), then user data, which is not needed here. Used to show assignments in
  * the HTTP API. Never throws on input: bytes that do not parse give null, and every length is
  * checked against the buffer first.
+ *
+ * It also holds the leader's side for in-process members (`GroupMember`): Kafka's range
+ * assignment and the v0 encoding of its result. Both are pure.
  */
 
 /** Most topics or partitions read from one assignment; larger counts are malformed. */
@@ -50,4 +53,78 @@ export function parseConsumerAssignment(bytes: Uint8Array): AssignedPartitions[]
     out.push({ topic, partitions });
   }
   return out;
+}
+
+/**
+ * Encodes a ConsumerProtocolAssignment v0, what a group leader hands each member in
+ * SyncGroup: int16 version 0, int32 topic count, per topic an int16-length name and an
+ * int32-counted array of int32 partitions, then null user data (int32 -1). Every client
+ * reads v0 (later versions only append fields).
+ */
+export function encodeConsumerAssignment(assigned: readonly AssignedPartitions[]): Uint8Array {
+  const encoder = new TextEncoder();
+  const names = assigned.map((a) => encoder.encode(a.topic));
+  const size = 2 + 4 +
+    assigned.reduce((n, a, i) => n + 2 + (names[i]?.length ?? 0) + 4 + 4 * a.partitions.length, 0) +
+    4;
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  let pos = 0;
+  view.setInt16(pos, 0);
+  pos += 2;
+  view.setInt32(pos, assigned.length);
+  pos += 4;
+  assigned.forEach((a, i) => {
+    const name = names[i] ?? new Uint8Array(0);
+    view.setInt16(pos, name.length);
+    pos += 2;
+    out.set(name, pos);
+    pos += name.length;
+    view.setInt32(pos, a.partitions.length);
+    pos += 4;
+    for (const p of a.partitions) {
+      view.setInt32(pos, p);
+      pos += 4;
+    }
+  });
+  view.setInt32(pos, -1); // null user data
+  return out;
+}
+
+/** One member and the topics it subscribes to, as the range assignor sees it. */
+export interface MemberTopics {
+  readonly memberId: string;
+  readonly topics: readonly string[];
+}
+
+/**
+ * Kafka's "range" assignment (RangeAssignor.java): per topic, the members subscribing to it
+ * sorted by member id share the partitions (sorted) in contiguous ranges; each gets
+ * floor(n/m) and the first n%m one more. `partitionCount` gives a topic's partition count (0
+ * for an unknown topic, which nobody gets). Every member appears in the result, in member-id
+ * order, with its topics in name order; topics with no partitions for it are left out.
+ */
+export function assignRange(
+  members: readonly MemberTopics[],
+  partitionCount: (topic: string) => number,
+): Map<string, AssignedPartitions[]> {
+  const ids = members.map((m) => m.memberId).sort();
+  const result = new Map<string, AssignedPartitions[]>(ids.map((id) => [id, []]));
+  const topics = [...new Set(members.flatMap((m) => m.topics))].sort();
+  for (const topic of topics) {
+    const count = partitionCount(topic);
+    const subscribers = members.filter((m) => m.topics.includes(topic)).map((m) => m.memberId)
+      .sort();
+    if (count <= 0 || subscribers.length === 0) continue;
+    const per = Math.floor(count / subscribers.length);
+    const extra = count % subscribers.length;
+    subscribers.forEach((memberId, i) => {
+      const start = per * i + Math.min(i, extra);
+      const length = per + (i < extra ? 1 : 0);
+      if (length === 0) return;
+      const partitions = Array.from({ length }, (_, k) => start + k);
+      result.get(memberId)?.push({ topic, partitions });
+    });
+  }
+  return result;
 }

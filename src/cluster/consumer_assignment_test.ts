@@ -1,5 +1,9 @@
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
-import { parseConsumerAssignment } from "./consumer_assignment.ts";
+import {
+  assignRange,
+  encodeConsumerAssignment,
+  parseConsumerAssignment,
+} from "./consumer_assignment.ts";
 
 function assignment(topics: Array<[string, number[]]>): Uint8Array {
   const enc = new TextEncoder();
@@ -30,4 +34,41 @@ Deno.test("parseConsumerAssignment gives null for every truncation and bad count
   const huge = good.slice();
   huge[5] = 0x7f;
   strictEqual(parseConsumerAssignment(huge), null);
+});
+
+Deno.test("encodeConsumerAssignment writes v0 bytes that parseConsumerAssignment reads back", () => {
+  const list = [{ topic: "a", partitions: [0, 2] }, { topic: "b", partitions: [1] }];
+  const bytes = encodeConsumerAssignment(list);
+  deepStrictEqual(bytes, assignment([["a", [0, 2]], ["b", [1]]]));
+  deepStrictEqual(parseConsumerAssignment(bytes), list);
+  deepStrictEqual(parseConsumerAssignment(encodeConsumerAssignment([])), []);
+});
+
+Deno.test("assignRange gives contiguous ranges by sorted member id, the first n%m one more", () => {
+  const counts = new Map([["t", 5], ["u", 2], ["empty", 0]]);
+  const count = (t: string) => counts.get(t) ?? 0;
+  const plan = assignRange([
+    { memberId: "c", topics: ["t"] },
+    { memberId: "a", topics: ["t", "u", "missing"] },
+    { memberId: "b", topics: ["t", "u", "empty"] },
+  ], count);
+  deepStrictEqual([...plan.keys()], ["a", "b", "c"]);
+  deepStrictEqual(plan.get("a"), [{ topic: "t", partitions: [0, 1] }, {
+    topic: "u",
+    partitions: [0],
+  }]);
+  deepStrictEqual(plan.get("b"), [{ topic: "t", partitions: [2, 3] }, {
+    topic: "u",
+    partitions: [1],
+  }]);
+  deepStrictEqual(plan.get("c"), [{ topic: "t", partitions: [4] }]);
+  // More members than partitions: the last ones get nothing but still appear.
+  const many = assignRange(
+    ["m1", "m2", "m3"].map((memberId) => ({ memberId, topics: ["u"] })),
+    count,
+  );
+  deepStrictEqual([...many.values()], [[{ topic: "u", partitions: [0] }], [{
+    topic: "u",
+    partitions: [1],
+  }], []]);
 });

@@ -65,7 +65,6 @@ export {
   GROUP_STATES,
   type GroupError,
   type GroupErrorKind,
-  type GroupMember,
   type GroupProtocol,
   type GroupState,
   type JoinedMember,
@@ -112,4 +111,18 @@ export {
   encodeOffsetValue,
   type OffsetKey,
 } from "./offset_commit_record.ts";
-export { type AssignedPartitions, parseConsumerAssignment } from "./consumer_assignment.ts";
+export {
+  type AssignedPartitions,
+  assignRange,
+  encodeConsumerAssignment,
+  type MemberTopics,
+  parseConsumerAssignment,
+} from "./consumer_assignment.ts";
+export {
+  CONSUMER_PROTOCOL_TYPE,
+  GroupMember,
+  GroupMemberError,
+  type GroupMemberOptions,
+  type MemberOffset,
+  RANGE_PROTOCOL,
+} from "./group_member.ts";
