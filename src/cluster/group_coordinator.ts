@@ -21,6 +21,7 @@
  *   Empty without members and offsets --tick--> removed (Dead); DeleteGroups --> removed.
  */
 import { assert, type Prng } from "../util/mod.ts";
+import type { GroupSnapshot } from "./group_metadata_record.ts";
 import {
   ClassicGroup,
   type CommittedOffset,
@@ -63,7 +64,9 @@ export type GroupEvent =
     leaderId: string | null;
     members: number;
   }
-  | { type: "member_removed"; groupId: string; memberId: string; cause: RemovalCause };
+  | { type: "member_removed"; groupId: string; memberId: string; cause: RemovalCause }
+  /** The group became Stable (or a static member's id changed in Stable): persist it. */
+  | { type: "stable"; groupId: string; generationId: number };
 
 /** Settings of a coordinator. */
 export interface GroupCoordinatorOptions {
@@ -317,6 +320,7 @@ export class GroupCoordinator {
       member.clientHost = input.clientHost;
       member.sessionTimeoutMs = input.sessionTimeoutMs;
       member.rebalanceTimeoutMs = input.rebalanceTimeoutMs;
+      this.#onEvent({ type: "stable", groupId: group.groupId, generationId: group.generationId });
       return reply(joinResult(group, member));
     }
     this.#awaitJoin(member, input, reply);
@@ -492,6 +496,7 @@ export class GroupCoordinator {
     }
     group.state = "Stable";
     group.syncDeadlineMs = null;
+    this.#onEvent({ type: "stable", groupId: group.groupId, generationId: group.generationId });
     for (const m of group.members.values()) {
       const r = m.syncReply;
       if (!r) continue;
@@ -813,6 +818,89 @@ export class GroupCoordinator {
   /** The longest rebalance timeout among a group's members (0 for an unknown group). */
   rebalanceTimeoutMs(groupId: string): number {
     return this.#groups.get(groupId)?.maxRebalanceTimeoutMs() ?? 0;
+  }
+
+  /**
+   * The membership to persist (Kafka's GroupMetadataValue): a Stable group's generation,
+   * protocol, leader and members with their assignments, or an Empty group's generation.
+   * Null in the transient states (the last persisted snapshot still stands) and for unknown
+   * groups. `stateTimestampMs` is left 0 for the caller, which owns the wall clock.
+   */
+  snapshot(groupId: string): GroupSnapshot | null {
+    const group = this.#groups.get(groupId);
+    if (!group || (group.state !== "Stable" && group.state !== "Empty")) return null;
+    return {
+      protocolType: group.protocolType ?? "",
+      generationId: group.generationId,
+      protocolName: group.protocolName,
+      leaderId: group.leaderId,
+      stateTimestampMs: 0,
+      members: [...group.members.values()].map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        rebalanceTimeoutMs: m.rebalanceTimeoutMs,
+        sessionTimeoutMs: m.sessionTimeoutMs,
+        subscription: group.metadataOf(m),
+        assignment: m.assignment,
+      })),
+    };
+  }
+
+  /**
+   * Replay at start: sets a group's membership from a persisted snapshot (its members'
+   * sessions start now, so members that are gone expire and the group rebalances), or
+   * clears it for a tombstone (null). Not for use while requests are being served.
+   */
+  restore(groupId: string, snapshot: GroupSnapshot | null, nowMs: number): void {
+    let group = this.#groups.get(groupId);
+    if (snapshot === null) {
+      if (!group) return;
+      group.members.clear();
+      group.staticMembers.clear();
+      group.leaderId = null;
+      group.protocolName = null;
+      group.state = "Empty";
+      if (isForgettable(group)) this.#groups.delete(groupId);
+      return;
+    }
+    if (!group) {
+      group = new ClassicGroup(groupId);
+      this.#groups.set(groupId, group);
+    }
+    group.members.clear();
+    group.staticMembers.clear();
+    group.pendingMembers.clear();
+    group.generationId = snapshot.generationId;
+    group.protocolType = snapshot.protocolType === "" ? null : snapshot.protocolType;
+    group.rebalanceDeadlineMs = null;
+    group.initialDelayUntilMs = null;
+    group.syncDeadlineMs = null;
+    const usable = snapshot.protocolName !== null && snapshot.members.length > 0;
+    group.protocolName = usable ? snapshot.protocolName : null;
+    for (const m of usable ? snapshot.members : []) {
+      group.members.set(m.memberId, {
+        memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        sessionTimeoutMs: m.sessionTimeoutMs,
+        rebalanceTimeoutMs: m.rebalanceTimeoutMs,
+        protocolType: snapshot.protocolType,
+        protocols: [{ name: snapshot.protocolName ?? "", metadata: m.subscription }],
+        assignment: m.assignment,
+        lastHeartbeatMs: nowMs,
+        joinReply: null,
+        syncReply: null,
+      });
+      if (m.groupInstanceId !== null) group.staticMembers.set(m.groupInstanceId, m.memberId);
+    }
+    const leader = snapshot.leaderId;
+    group.leaderId = leader !== null && group.members.has(leader)
+      ? leader
+      : (group.members.keys().next().value ?? null);
+    group.state = group.members.size > 0 ? "Stable" : "Empty";
   }
 
   /** The ids of every known group (members or offsets), in no particular order. */

@@ -756,15 +756,51 @@ Deno.test("GroupCoordinator reports rebalances and removals with their cause", (
     protocolName: "range",
     leaderId: g.leader,
     members: 2,
-  }]);
+  }, { type: "stable", groupId: "g", generationId: 1 }]);
   events.length = 0;
   c.leave("g", [{ memberId: g.ids[1] ?? "", groupInstanceId: null }], g.t);
   c.tick(g.t + SESSION_MS); // the leader never heartbeat nor rejoined
-  deepStrictEqual(events.map((e) => e.type === "member_removed" ? e.cause : e.members), [
-    "left",
-    "session_expired",
-    0,
-  ]);
+  deepStrictEqual(
+    events.map((e) =>
+      e.type === "member_removed" ? e.cause : e.type === "rebalanced" ? e.members : e.type
+    ),
+    [
+      "left",
+      "session_expired",
+      0,
+    ],
+  );
+});
+
+Deno.test("GroupCoordinator.snapshot and restore carry a Stable group over a restart", () => {
+  const c = coordinator();
+  const g = formGroup(c, 2);
+  const snap = c.snapshot("g");
+  strictEqual(snap?.generationId, g.generation);
+  const next = coordinator(99);
+  next.restore("g", snap, 500);
+  next.checkInvariants();
+  deepStrictEqual(next.describe("g"), c.describe("g"));
+  for (const memberId of g.ids) {
+    deepStrictEqual(
+      next.heartbeat(
+        { groupId: "g", generationId: g.generation, memberId, groupInstanceId: null },
+        501,
+      ),
+      { type: "ok" },
+    );
+  }
+  // Transient states have no snapshot (the last persisted one stands).
+  const rejoin = new Box<JoinOutcome>();
+  next.join(input({ memberId: g.leader }), 502, rejoin.reply);
+  strictEqual(next.snapshot("g"), null);
+  // Sessions start at the restore: members that never come back expire, and the group,
+  // holding no offsets, is forgotten.
+  next.tick(502 + REBALANCE_MS);
+  strictEqual(next.describe("g").members.length, 1, "only the rejoined leader remains");
+  // A tombstone clears the membership.
+  next.restore("g", null, 0);
+  strictEqual(next.hasGroup("g"), false);
 });
 
 Deno.test("GroupCoordinator: a seeded random walk keeps the invariants (replay with its seed)", () => {

@@ -19,8 +19,12 @@
  * mechanism). Replay then reads at most a few times the live offsets, and small segments
  * let the deleted prefix leave the disk.
  *
- * Group membership itself (generations, assignments) is not persisted: after a restart
- * members get UNKNOWN_MEMBER_ID and rejoin, as they would after a coordinator move.
+ * Group membership is persisted too, as Kafka does, with group metadata records
+ * (group_metadata_record.ts) written when a group becomes Stable or Empty and tombstoned by
+ * DeleteGroups. It is written after the members were answered and not awaited (a crash
+ * just before it is durable loses only the newest generation, and its members rejoin on
+ * ILLEGAL_GENERATION or UNKNOWN_MEMBER_ID); replay restores the last Stable generation,
+ * whose members keep heartbeating without a rebalance, or expire if they are gone.
  */
 import { buildBatch, decodeBatch, iterateBatches } from "../records/mod.ts";
 import { TopicError, type TopicStore } from "../storage/mod.ts";
@@ -45,6 +49,12 @@ import {
   type MemberIdentity,
   type SyncGroupInput,
 } from "./group_coordinator.ts";
+import {
+  decodeGroupKey,
+  decodeGroupValue,
+  encodeGroupKey,
+  encodeGroupValue,
+} from "./group_metadata_record.ts";
 import {
   decodeOffsetKey,
   decodeOffsetValue,
@@ -137,6 +147,10 @@ export class GroupService {
   /** Per partition: the log end offset at which to consider the next checkpoint. */
   readonly #checkpointAt = new Map<number, number>();
   readonly #checkpointing = new Set<number>();
+  /** The last group metadata value written per group (checkpoints write it again). */
+  readonly #groupValues = new Map<string, Uint8Array>();
+  /** Group metadata appends not yet durable (not awaited by any request). */
+  readonly #groupWrites = new Set<Promise<void>>();
   #timer: ReturnType<typeof setInterval> | null = null;
   #closed = false;
 
@@ -161,7 +175,7 @@ export class GroupService {
         ? { maxSessionTimeoutMs: options.maxSessionTimeoutMs }
         : {}),
       initialRebalanceDelayMs: this.#initialDelayMs,
-      onEvent: (e) => this.#logEvent(e),
+      onEvent: (e) => this.#onEvent(e),
       ...(options.maxGroupSize !== undefined ? { maxGroupSize: options.maxGroupSize } : {}),
     });
     this.#replay();
@@ -357,9 +371,11 @@ export class GroupService {
         out.push({ groupId, error: r.error });
         continue;
       }
+      this.#groupValues.delete(groupId);
       const failure = await this.#appendOffsets(
         groupId,
         r.offsets.map((o) => ({ ...o, value: null })),
+        [{ key: encodeGroupKey(groupId), value: null }],
       );
       out.push({ groupId, error: failure });
     }
@@ -399,16 +415,19 @@ export class GroupService {
   async #appendOffsets(
     groupId: string,
     entries: Array<{ topic: string; partition: number; value: CommittedOffset | null }>,
+    extra: Array<{ key: Uint8Array; value: Uint8Array | null }> = [],
   ): Promise<OffsetErrorKind | null> {
-    if (entries.length === 0) return null;
+    if (entries.length === 0 && extra.length === 0) return null;
     if (!this.ensureOffsetsTopic()) return "coordinator_not_available";
     const nowMs = this.#clock.nowMs();
     const batch = buildBatch({
-      records: entries.map((e) => ({
-        key: encodeOffsetKey({ groupId, topic: e.topic, partition: e.partition }),
-        value: e.value === null ? null : encodeOffsetValue(e.value),
-        timestampMs: nowMs,
-      })),
+      records: [
+        ...entries.map((e) => ({
+          key: encodeOffsetKey({ groupId, topic: e.topic, partition: e.partition }),
+          value: e.value === null ? null : encodeOffsetValue(e.value),
+        })),
+        ...extra,
+      ].map((r) => ({ ...r, timestampMs: nowMs })),
     });
     const partition = this.partitionFor(groupId);
     try {
@@ -479,11 +498,17 @@ export class GroupService {
     }
   }
 
-  /** The live offsets of the groups stored in one partition, as records. */
+  /** The live records (group metadata, then offsets) of the groups of one partition. */
   #liveOffsets(partition: number): Array<{ key: Uint8Array; value: Uint8Array }> {
     const out: Array<{ key: Uint8Array; value: Uint8Array }> = [];
+    for (const groupId of [...this.#groupValues.keys()]) {
+      // Groups the coordinator forgot (empty, no offsets) are not carried forward.
+      if (!this.coordinator.hasGroup(groupId)) this.#groupValues.delete(groupId);
+    }
     for (const groupId of this.coordinator.groupIds()) {
       if (this.partitionFor(groupId) !== partition) continue;
+      const metadata = this.#groupValues.get(groupId);
+      if (metadata) out.push({ key: encodeGroupKey(groupId), value: metadata });
       for (const t of this.coordinator.committedOffsets(groupId)) {
         for (const p of t.partitions) {
           out.push({
@@ -496,7 +521,50 @@ export class GroupService {
     return out;
   }
 
+  /** Waits until every group metadata write so far is durable (tests, shutdown). */
+  async settled(): Promise<void> {
+    // Bounded: writes started while waiting are awaited in a later round only if present.
+    while (this.#groupWrites.size > 0) await Promise.all([...this.#groupWrites]);
+  }
+
+  #onEvent(e: GroupEvent): void {
+    this.#logEvent(e);
+    if (e.type === "stable" || (e.type === "rebalanced" && e.members === 0)) {
+      this.#persistGroup(e.groupId);
+    }
+  }
+
+  /**
+   * Appends a group's membership (see the file comment: written after the answers, not
+   * awaited by requests). Runs inside coordinator calls, so it only reads the coordinator.
+   */
+  #persistGroup(groupId: string): void {
+    const snapshot = this.coordinator.snapshot(groupId);
+    if (snapshot === null || this.#closed || !this.ensureOffsetsTopic()) return;
+    const nowMs = this.#clock.nowMs();
+    const value = encodeGroupValue({ ...snapshot, stateTimestampMs: nowMs });
+    this.#groupValues.set(groupId, value);
+    const batch = buildBatch({
+      records: [{ key: encodeGroupKey(groupId), value, timestampMs: nowMs }],
+    });
+    const write = (async () => {
+      try {
+        await this.#store.partition(OFFSETS_TOPIC, this.partitionFor(groupId)).append(batch);
+      } catch (err) {
+        if (!(err instanceof StorageError) && !(err instanceof TopicError)) throw err;
+        // Safe to drop: members that miss the newest generation after a restart rejoin.
+        this.#log("warn", `Cannot store the membership of group "${groupId}": ${err.message}`);
+      }
+    })();
+    this.#groupWrites.add(write);
+    write.finally(() => this.#groupWrites.delete(write)).catch(() => {
+      // The write itself logs storage failures; anything else was rethrown above and is a
+      // bug that the finally-chain must not turn into an unhandled rejection twice.
+    });
+  }
+
   #logEvent(e: GroupEvent): void {
+    if (e.type === "stable") return; // "rebalanced" already said it
     if (e.type === "rebalanced") {
       this.#log(
         "info",
@@ -543,6 +611,18 @@ export class GroupService {
 
   #applyRecord(keyBytes: Uint8Array | null, valueBytes: Uint8Array | null): number {
     if (keyBytes === null) return 0;
+    const groupId = decodeGroupKey(keyBytes);
+    if (groupId !== null) {
+      const snapshot = valueBytes === null ? null : decodeGroupValue(valueBytes);
+      if (valueBytes !== null && snapshot === null) {
+        this.#log("warn", `Skipping an unreadable membership record of group "${groupId}"`);
+        return 0;
+      }
+      if (valueBytes === null) this.#groupValues.delete(groupId);
+      else this.#groupValues.set(groupId, valueBytes);
+      this.coordinator.restore(groupId, snapshot, this.#clock.monotonicMs());
+      return 1;
+    }
     const key = decodeOffsetKey(keyBytes);
     if (key === null) return 0; // group metadata or another record kind: not ours to read
     const value = valueBytes === null ? null : decodeOffsetValue(valueBytes);

@@ -281,3 +281,130 @@ Deno.test("GroupService.deleteTopicOffsets tombstones a deleted topic's offsets 
     await store.close();
   });
 });
+
+Deno.test("GroupService persists membership: a Stable group survives a restart without a rebalance", async () => {
+  await withTempDir(async (dir) => {
+    const clock = new ManualClock();
+    let { store, groups } = open(dir, clock);
+    store.createTopic("t", 1);
+    const joined = await groups.join({
+      groupId: "g",
+      memberId: "",
+      groupInstanceId: "instance-1",
+      clientId: "c",
+      clientHost: "/10.0.0.1",
+      sessionTimeoutMs: 10_000,
+      rebalanceTimeoutMs: 20_000,
+      protocolType: "consumer",
+      protocols: [{ name: "range", metadata: encodeSubscription(["t"]) }],
+      requireKnownMemberId: true,
+    }, new AbortController().signal);
+    if (joined.type !== "ok") throw new Error(`join failed: ${JSON.stringify(joined)}`);
+    const member = {
+      groupId: "g",
+      generationId: joined.generationId,
+      memberId: joined.memberId,
+      groupInstanceId: "instance-1",
+    };
+    await groups.sync({
+      ...member,
+      protocolType: null,
+      protocolName: null,
+      assignments: [{ memberId: joined.memberId, assignment: new TextEncoder().encode("A") }],
+    }, new AbortController().signal);
+    await groups.commitOffsets({ ...commit("g", [["t", 0, 7]]), ...member });
+    await groups.settled();
+    groups.close();
+    await store.close();
+
+    ({ store, groups } = open(dir, clock));
+    const d = groups.coordinator.describe("g");
+    deepStrictEqual(
+      [
+        d.state,
+        d.protocolName,
+        d.members.map((m) => [m.memberId, m.groupInstanceId, m.clientHost]),
+      ],
+      ["Stable", "range", [[joined.memberId, "instance-1", "/10.0.0.1"]]],
+    );
+    deepStrictEqual(d.members[0]?.assignment, new TextEncoder().encode("A"));
+    deepStrictEqual(groups.heartbeat(member), { type: "ok" }, "no rejoin needed");
+    strictEqual(groups.fetchOffsets("g", null)[0]?.partitions[0]?.committed?.offset, 7);
+
+    // The member is gone for good: its session expires, the group empties (generation 2).
+    clock.advance(10_000);
+    groups.tick();
+    strictEqual(groups.coordinator.describe("g").state, "Empty");
+    await groups.settled();
+    groups.close();
+    await store.close();
+
+    ({ store, groups } = open(dir, clock));
+    deepStrictEqual(
+      [groups.coordinator.describe("g").state, groups.coordinator.snapshot("g")?.generationId],
+      ["Empty", 2],
+    );
+    deepStrictEqual(await groups.deleteGroups(["g"]), [{ groupId: "g", error: null }]);
+    groups.close();
+    await store.close();
+    ({ store, groups } = open(dir, clock));
+    strictEqual(groups.coordinator.hasGroup("g"), false, "DeleteGroups tombstoned both kinds");
+    groups.close();
+    await store.close();
+  });
+});
+
+Deno.test("GroupService checkpoints carry group membership forward", async () => {
+  await withTempDir(async (dir) => {
+    const reopen = () => {
+      const store = TopicStore.open(dir, { background: false });
+      const groups = new GroupService(store, {
+        clock: new ManualClock(),
+        prng: createPrng(4),
+        background: false,
+        initialRebalanceDelayMs: 0,
+        checkpointMinRecords: 10,
+      });
+      return { store, groups };
+    };
+    let { store, groups } = reopen();
+    store.createTopic("t", 1);
+    const joined = await groups.join({
+      groupId: "g",
+      memberId: "",
+      groupInstanceId: null,
+      clientId: "c",
+      clientHost: "",
+      sessionTimeoutMs: 10_000,
+      rebalanceTimeoutMs: 10_000,
+      protocolType: "consumer",
+      protocols: [{ name: "range", metadata: new Uint8Array(0) }],
+      requireKnownMemberId: false,
+    }, new AbortController().signal);
+    if (joined.type !== "ok") throw new Error("join failed");
+    const member = {
+      groupId: "g",
+      generationId: joined.generationId,
+      memberId: joined.memberId,
+      groupInstanceId: null,
+    };
+    await groups.sync(
+      { ...member, protocolType: null, protocolName: null, assignments: [] },
+      new AbortController().signal,
+    );
+    await groups.settled();
+    for (let i = 0; i < 40; i++) {
+      await groups.commitOffsets({ ...commit("g", [["t", 0, i]]), ...member });
+    }
+    ok(store.partition(OFFSETS_TOPIC, groups.partitionFor("g")).logStartOffset > 0, "checkpointed");
+    groups.close();
+    await store.close();
+    ({ store, groups } = reopen());
+    deepStrictEqual(groups.coordinator.describe("g").members.map((m) => m.memberId), [
+      joined.memberId,
+    ]);
+    strictEqual(groups.fetchOffsets("g", null)[0]?.partitions[0]?.committed?.offset, 39);
+    groups.close();
+    await store.close();
+  });
+});
