@@ -557,9 +557,10 @@ export class GroupService {
       }
     })();
     this.#groupWrites.add(write);
-    write.finally(() => this.#groupWrites.delete(write)).catch(() => {
-      // The write itself logs storage failures; anything else was rethrown above and is a
-      // bug that the finally-chain must not turn into an unhandled rejection twice.
+    write.finally(() => this.#groupWrites.delete(write)).catch((err) => {
+      // Storage failures were logged above; anything else is a bug: logged loudly, since no
+      // request awaits this write to report it.
+      this.#log("error", `Storing the membership of group "${groupId}" failed: ${String(err)}`);
     });
   }
 
