@@ -19,6 +19,7 @@ import { TopicError } from "../storage/mod.ts";
 import { fromPartitionError, fromTopicError, HttpError, HttpErrors } from "./http_error.ts";
 import type { HttpDeps } from "./http_deps.ts";
 import { HTTP_BODY_BYTES_MAX, readJsonObject } from "./read_json.ts";
+import { mountRestConsumers } from "./rest_consumers.ts";
 import { mountRestProxy } from "./rest_proxy.ts";
 import {
   parseOutgoing,
@@ -291,6 +292,7 @@ export function createHttpApp(deps: HttpDeps): Hono {
   app.get("/v1/groups/:group", (c) => c.json(describeGroup(deps, c.req.param("group"))));
 
   mountRestProxy(app, deps, records);
+  mountRestConsumers(app, deps, records);
   return app;
 }
 
