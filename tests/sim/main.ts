@@ -83,7 +83,7 @@ function main(): number {
       return 1;
     }
     elections += result.stats.elections;
-    commits += result.stats.committedEnd;
+    commits += result.stats.committedOffsets;
     const done = i + 1;
     if (done % BATCH_SEEDS === 0 || done === count) {
       const ms = performance.now() - batchStart;

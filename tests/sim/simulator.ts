@@ -82,7 +82,8 @@ export interface SimStats {
   events: number;
   messages: number;
   elections: number;
-  committedEnd: number;
+  /** Offsets committed (commit end minus the log start). */
+  committedOffsets: number;
   virtualMs: number;
   livenessMs: number;
 }
@@ -104,6 +105,8 @@ interface Knobs {
   readonly maxInflight: number;
   readonly maxAppendBytes: number;
   readonly maxUncommittedOffsets: number;
+  /** Where every log starts (Kafka logs need not start at offset 0). */
+  readonly logStart: Offset;
 }
 
 type SimEvent =
@@ -163,7 +166,7 @@ function describe(msg: Message): string {
 }
 
 function drawKnobs(prng: Prng, mode: DurabilityMode | undefined): Knobs {
-  const voters = [1, 3, 3, 3, 5, 5, 5, 4][prng.int(0, 7)] ?? 3;
+  const voters = [1, 3, 3, 3, 5, 5, 5, 4, 7][prng.int(0, 8)] ?? 3;
   const ids = Array.from({ length: voters }, (_, i) => nodeId(i + 1));
   let membership: Membership = { voters: ids, learners: [] };
   if (voters > 1 && prng.chance(0.4)) {
@@ -195,6 +198,7 @@ function drawKnobs(prng: Prng, mode: DurabilityMode | undefined): Knobs {
     maxInflight: [1, 2, 8, 64][prng.int(0, 3)] ?? 8,
     maxAppendBytes: [300, 4096, 1 << 20][prng.int(0, 2)] ?? 4096,
     maxUncommittedOffsets: [100, 1000, 1 << 20][prng.int(0, 2)] ?? 1000,
+    logStart: offset(prng.chance(0.8) ? 0 : prng.int(1, 1_000_000)),
   };
 }
 
@@ -212,7 +216,7 @@ class Simulation {
     events: 0,
     messages: 0,
     elections: 0,
-    committedEnd: 0,
+    committedOffsets: 0,
     virtualMs: 0,
     livenessMs: 0,
   };
@@ -241,10 +245,10 @@ class Simulation {
       this.#nodes.set(id, {
         id,
         raft: undefined,
-        log: new MemoryLog(),
+        log: new MemoryLog(this.#knobs.logStart),
         hardState: undefined,
         startMembership: this.#knobs.membership,
-        syncedEnd: offset(0),
+        syncedEnd: this.#knobs.logStart,
         truncGen: 0,
         paused: false,
         inbox: [],
@@ -268,7 +272,7 @@ class Simulation {
       k.loss.toFixed(3)
     } dup=${
       k.dup.toFixed(3)
-    } faultEvery=${k.faultEveryMs}ms preVote=${k.preVote} checkQuorum=${k.checkQuorum} inflight=${k.maxInflight} appendBytes=${k.maxAppendBytes} uncommitted=${k.maxUncommittedOffsets}`;
+    } faultEvery=${k.faultEveryMs}ms preVote=${k.preVote} checkQuorum=${k.checkQuorum} inflight=${k.maxInflight} appendBytes=${k.maxAppendBytes} uncommitted=${k.maxUncommittedOffsets} start=${k.logStart}`;
   }
 
   run(): { violation: string | undefined; stats: SimStats; trace: string[] } {
@@ -306,7 +310,7 @@ class Simulation {
     }
     this.#stats.virtualMs = this.#nowMs;
     this.#stats.elections = this.#checker.leaderTerms;
-    this.#stats.committedEnd = this.#checker.commitEnd;
+    this.#stats.committedOffsets = Math.max(0, this.#checker.commitEnd - this.#knobs.logStart);
     if (this.#healedAtMs !== undefined) this.#stats.livenessMs = this.#nowMs - this.#healedAtMs;
     if (violation !== undefined) this.#log(`VIOLATION ${violation}`);
     return { violation, stats: this.#stats, trace: this.#trace ?? [] };
