@@ -1,67 +1,12 @@
 /**
- * Kafka error codes (the protocol guide's "Error Codes" table) that Pyralog answers with.
- * Every expected failure maps to exactly one of these in one place (STYLE.md principle 3).
+ * The Kafka error codes the broker answers with: the protocol layer's one table, under the
+ * name the handlers use. Every expected failure maps to exactly one of these in one place
+ * (STYLE.md principle 3; the mappings live in handlers/_common.ts and its siblings).
  */
-export const ErrorCode = {
-  UNKNOWN_SERVER_ERROR: -1,
-  NONE: 0,
-  OFFSET_OUT_OF_RANGE: 1,
-  CORRUPT_MESSAGE: 2,
-  UNKNOWN_TOPIC_OR_PARTITION: 3,
-  INVALID_FETCH_SIZE: 4,
-  LEADER_NOT_AVAILABLE: 5,
-  NOT_LEADER_OR_FOLLOWER: 6,
-  REQUEST_TIMED_OUT: 7,
-  MESSAGE_TOO_LARGE: 10,
-  OFFSET_METADATA_TOO_LARGE: 12,
-  COORDINATOR_LOAD_IN_PROGRESS: 14,
-  COORDINATOR_NOT_AVAILABLE: 15,
-  NOT_COORDINATOR: 16,
-  INVALID_TOPIC_EXCEPTION: 17,
-  RECORD_LIST_TOO_LARGE: 18,
-  NOT_ENOUGH_REPLICAS: 19,
-  INVALID_REQUIRED_ACKS: 21,
-  ILLEGAL_GENERATION: 22,
-  INCONSISTENT_GROUP_PROTOCOL: 23,
-  INVALID_GROUP_ID: 24,
-  UNKNOWN_MEMBER_ID: 25,
-  INVALID_SESSION_TIMEOUT: 26,
-  REBALANCE_IN_PROGRESS: 27,
-  INVALID_COMMIT_OFFSET_SIZE: 28,
-  UNSUPPORTED_SASL_MECHANISM: 33,
-  ILLEGAL_SASL_STATE: 34,
-  UNSUPPORTED_VERSION: 35,
-  TOPIC_ALREADY_EXISTS: 36,
-  INVALID_PARTITIONS: 37,
-  INVALID_REPLICATION_FACTOR: 38,
-  INVALID_REPLICA_ASSIGNMENT: 39,
-  INVALID_CONFIG: 40,
-  INVALID_REQUEST: 42,
-  UNSUPPORTED_FOR_MESSAGE_FORMAT: 43,
-  POLICY_VIOLATION: 44,
-  OUT_OF_ORDER_SEQUENCE_NUMBER: 45,
-  DUPLICATE_SEQUENCE_NUMBER: 46,
-  INVALID_PRODUCER_EPOCH: 47,
-  INVALID_TXN_STATE: 48,
-  INVALID_TRANSACTION_TIMEOUT: 50,
-  KAFKA_STORAGE_ERROR: 56,
-  UNKNOWN_PRODUCER_ID: 59,
-  NON_EMPTY_GROUP: 68,
-  GROUP_ID_NOT_FOUND: 69,
-  FENCED_LEADER_EPOCH: 74,
-  UNKNOWN_LEADER_EPOCH: 75,
-  UNSUPPORTED_COMPRESSION_TYPE: 76,
-  MEMBER_ID_REQUIRED: 79,
-  GROUP_MAX_SIZE_REACHED: 81,
-  FENCED_INSTANCE_ID: 82,
-  GROUP_SUBSCRIBED_TO_TOPIC: 86,
-  INVALID_RECORD: 87,
-  UNKNOWN_TOPIC_ID: 100,
-  INCONSISTENT_TOPIC_ID: 103,
-  TRANSACTIONAL_ID_NOT_FOUND: 105,
-  MISMATCHED_ENDPOINT_TYPE: 114,
-  UNSUPPORTED_ENDPOINT_TYPE: 115,
-} as const;
+import { ERROR_CODES } from "../protocol/mod.ts";
+
+/** Kafka error codes by name. */
+export const ErrorCode = ERROR_CODES;
 
 /** A Kafka error code value. */
-export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
+export type ErrorCodeValue = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];

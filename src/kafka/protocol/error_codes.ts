@@ -1,7 +1,7 @@
 /**
  * Kafka error codes (protocol guide "Error Codes"; Kafka's `Errors` enum), as named
  * constants so handlers never write a bare number. Codes -1 through 100 are listed; later
- * codes (KIP-848 and newer) are added when an API here needs them.
+ * codes are added when an API here needs them (103, 105, 114, 115 so far).
  *
  * Only data: mapping Pyralog's tagged results to these codes is the broker's job (STYLE.md
  * principle 3).
@@ -111,6 +111,10 @@ export const ERROR_CODES = {
   SNAPSHOT_NOT_FOUND: 98,
   POSITION_OUT_OF_RANGE: 99,
   UNKNOWN_TOPIC_ID: 100,
+  INCONSISTENT_TOPIC_ID: 103,
+  TRANSACTIONAL_ID_NOT_FOUND: 105,
+  MISMATCHED_ENDPOINT_TYPE: 114,
+  UNSUPPORTED_ENDPOINT_TYPE: 115,
 } as const;
 
 /** A Kafka error name. */
