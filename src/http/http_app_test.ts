@@ -1,51 +1,11 @@
+import { type TestApp, withTestApp } from "./_test_app.ts";
+import { partitionForKey } from "../util/mod.ts";
+import { HTTP_BODY_BYTES_MAX } from "./http_app.ts";
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { GroupService, LogService } from "../cluster/mod.ts";
-import { Metrics } from "../metrics/mod.ts";
-import { TopicStore } from "../storage/mod.ts";
-import { withTempDir } from "../testing/temp_dir.ts";
-import { partitionForKey, systemClock } from "../util/mod.ts";
-import { createHttpApp, HTTP_BODY_BYTES_MAX } from "./http_app.ts";
 
-type App = ReturnType<typeof createHttpApp>;
+type App = TestApp;
 
-async function withApp(
-  fn: (app: App, store: TopicStore, groups: GroupService) => Promise<void>,
-  fsync: "always" | "never" = "never",
-) {
-  await withTempDir(async (dir) => {
-    const store = TopicStore.open(dir, { logDefaults: { fsync }, background: false });
-    const logs = new LogService(store, {
-      autoCreateTopics: true,
-      defaultPartitions: 1,
-      clock: systemClock,
-    });
-    const groups = new GroupService(store, {
-      clock: systemClock,
-      background: false,
-      log: () => {},
-    });
-    const shutdown = new AbortController();
-    const app = createHttpApp({
-      logs,
-      store,
-      groups,
-      metrics: new Metrics(),
-      nodeId: 0,
-      clusterId: "test-cluster",
-      version: "test",
-      startedMs: Date.now(),
-      kafka: { host: "127.0.0.1", port: 9092 },
-      shutdown: shutdown.signal,
-    });
-    try {
-      await fn(app, store, groups);
-    } finally {
-      shutdown.abort();
-      groups.close();
-      await store.close();
-    }
-  });
-}
+const withApp = withTestApp;
 
 const post = (app: App, path: string, body: unknown, raw?: string) =>
   app.request(path, {

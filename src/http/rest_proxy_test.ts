@@ -1,47 +1,8 @@
+import { withTestApp } from "./_test_app.ts";
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
-import { GroupService, LogService } from "../cluster/mod.ts";
-import { Metrics } from "../metrics/mod.ts";
-import { TopicStore } from "../storage/mod.ts";
-import { withTempDir } from "../testing/temp_dir.ts";
-import { systemClock } from "../util/mod.ts";
-import { createHttpApp } from "./http_app.ts";
 import { V2_MEDIA_TYPE } from "./rest_proxy.ts";
 
-async function withProxy(fn: (app: ReturnType<typeof createHttpApp>) => Promise<void>) {
-  await withTempDir(async (dir) => {
-    const store = TopicStore.open(dir, { logDefaults: { fsync: "never" }, background: false });
-    const logs = new LogService(store, {
-      autoCreateTopics: true,
-      defaultPartitions: 1,
-      clock: systemClock,
-    });
-    const groups = new GroupService(store, {
-      clock: systemClock,
-      background: false,
-      log: () => {},
-    });
-    const shutdown = new AbortController();
-    const app = createHttpApp({
-      logs,
-      store,
-      groups,
-      metrics: new Metrics(),
-      nodeId: 0,
-      clusterId: "c",
-      version: "t",
-      startedMs: 0,
-      kafka: { host: "127.0.0.1", port: 9092 },
-      shutdown: shutdown.signal,
-    });
-    try {
-      await fn(app);
-    } finally {
-      shutdown.abort();
-      groups.close();
-      await store.close();
-    }
-  });
-}
+const withProxy = withTestApp;
 
 const JSON_V2 = "application/vnd.kafka.json.v2+json";
 const BINARY_V2 = "application/vnd.kafka.binary.v2+json";
