@@ -1,8 +1,9 @@
 /**
  * REST Proxy v2 consumer instances against a real `main.ts serve` process: two instances of
  * one group split a 4-partition topic (two partitions each, every record read once, each
- * from its own partitions); an instance and a kcat (librdkafka) balanced consumer share a
- * group and its partitions; offsets an instance commits (offset + 1, as the REST Proxy) are
+ * from its own partitions); an instance shares a group and its partitions with a kcat
+ * (librdkafka) balanced consumer ("range") and with a kafkajs 2.2.4 consumer (whose only
+ * assignor is "RoundRobinAssigner"); offsets an instance commits (offset + 1, as the REST Proxy) are
  * where a new instance resumes after the first is deleted, and `GET .../offsets` with a body
  * (sent by curl, as REST Proxy users do) reports them.
  *
@@ -10,6 +11,7 @@
  * to form. Every wait is a bounded poll; every process is stopped by its PID in `finally`.
  */
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import { type Consumer, Kafka, logLevel } from "kafkajs";
 import { type RunningCli, spawnProgram } from "./clients/cli_runner.ts";
 import { startPyralog } from "./helpers/pyralog_process.ts";
 
@@ -75,7 +77,26 @@ function restClient(base: string) {
   };
 }
 
-Deno.test("REST Proxy consumer instances are real group members (with each other and kcat)", async (t) => {
+/** The members of `group` once it is Stable with `n` members holding 2/n partitions each. */
+async function members(rest: ReturnType<typeof restClient>, group: string, n: number) {
+  // Bounded: describe until `n` members each hold their share.
+  for (let i = 0; i < POLLS_MAX * 2; i++) {
+    const d = (await rest.call("GET", `/v1/groups/${group}`)).body;
+    const held = (d?.members ?? []) as Array<
+      { client_id: string; assignments: Array<{ partitions: number[] }> | null }
+    >;
+    const sizes = held.map((m) =>
+      (m.assignments ?? []).reduce((s, a) => s + a.partitions.length, 0)
+    );
+    if (d?.state === "Stable" && held.length === n && sizes.every((s) => s === 2 / n)) {
+      return held;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`group "${group}" never had ${n} members holding partitions`);
+}
+
+Deno.test("REST Proxy consumer instances are real group members (with each other, kcat and kafkajs)", async (t) => {
   const node = await startPyralog({ args: ["--fsync", "never"] });
   const base = `http://127.0.0.1:${node.httpPort}`;
   const rest = restClient(base);
@@ -133,26 +154,9 @@ Deno.test("REST Proxy consumer instances are real group members (with each other
           "-f",
           "%p %s\\n",
         ]);
-        const members = async (n: number) => {
-          // Bounded: describe until `n` members each hold one partition.
-          for (let i = 0; i < POLLS_MAX * 2; i++) {
-            const d = (await rest.call("GET", "/v1/groups/mixed")).body;
-            const held = (d?.members ?? []) as Array<
-              { client_id: string; assignments: Array<{ partitions: number[] }> | null }
-            >;
-            const sizes = held.map((m) =>
-              (m.assignments ?? []).reduce((s, a) => s + a.partitions.length, 0)
-            );
-            if (d?.state === "Stable" && held.length === n && sizes.every((s) => s === 2 / n)) {
-              return held;
-            }
-            await new Promise((r) => setTimeout(r, 250));
-          }
-          throw new Error(`the group never had ${n} members holding partitions`);
-        };
-        await members(1);
+        await members(rest, "mixed", 1);
         const mine = await rest.consumer("mixed", "rest", ["mixed2"]);
-        const held = await members(2);
+        const held = await members(rest, "mixed", 2);
         strictEqual(held.filter((m) => m.client_id === "rest").length, 1, JSON.stringify(held));
         const [p] = await rest.partitions(mine);
         ok(p === 0 || p === 1, `REST partition ${p}`);
@@ -177,6 +181,56 @@ Deno.test("REST Proxy consumer instances are real group members (with each other
         strictEqual((await rest.call("DELETE", mine)).status, 204);
       } finally {
         await kcat?.stop();
+      }
+    });
+
+    await t.step("an instance and a kafkajs consumer (round robin) share a group", async () => {
+      await rest.createTopic("kjs2", 2);
+      const kafka = new Kafka({
+        clientId: "kafkajs",
+        brokers: [node.bootstrap],
+        logLevel: logLevel.NOTHING,
+        retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 2_000 },
+      });
+      const seen: Array<[number, string]> = [];
+      let consumer: Consumer | null = null;
+      try {
+        consumer = kafka.consumer({
+          groupId: "kjs",
+          sessionTimeout: 30_000,
+          heartbeatInterval: 500,
+          maxWaitTimeInMs: 200,
+        });
+        await consumer.connect();
+        await consumer.subscribe({ topic: "kjs2", fromBeginning: true });
+        await consumer.run({
+          eachMessage: ({ partition, message }) => {
+            seen.push([partition, new TextDecoder().decode(message.value ?? new Uint8Array())]);
+            return Promise.resolve();
+          },
+        });
+        await members(rest, "kjs", 1);
+        const mine = await rest.consumer("kjs", "rest", ["kjs2"]);
+        const held = await members(rest, "kjs", 2);
+        const desc = (await rest.call("GET", "/v1/groups/kjs")).body;
+        strictEqual(desc.protocol, "RoundRobinAssigner", JSON.stringify(desc));
+        strictEqual(held.filter((m) => m.client_id === "rest").length, 1, JSON.stringify(held));
+        const [p] = await rest.partitions(mine);
+        await rest.produce("kjs2", [1, 2, 3, 4].map((v, i) => ({ value: v, partition: i % 2 })));
+        const got: Rec[] = [];
+        for (let i = 0; i < POLLS_MAX && got.length < 2; i++) got.push(...await rest.records(mine));
+        deepStrictEqual(got.map((r) => r.partition), [p, p]);
+        for (let i = 0; i < POLLS_MAX && seen.length < 2; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        ok(seen.every(([q]) => q !== p), JSON.stringify(seen));
+        deepStrictEqual(
+          [...got.map((r) => Number(r.value)), ...seen.map(([, v]) => Number(v))].sort(),
+          [1, 2, 3, 4],
+        );
+        strictEqual((await rest.call("DELETE", mine)).status, 204);
+      } finally {
+        await consumer?.disconnect();
       }
     });
 

@@ -128,3 +128,42 @@ export function assignRange(
   }
   return result;
 }
+
+/**
+ * Kafka's "roundrobin" assignment (RoundRobinAssignor.java): every subscribed topic's
+ * partitions, sorted by topic then partition, are dealt in turn to the members sorted by id,
+ * skipping members that do not subscribe to the partition's topic. Used when the group
+ * picks a round-robin protocol (kafkajs offers only its "RoundRobinAssigner"); members accept
+ * whatever the leader assigns, so the exact dealing order need not match the client's.
+ */
+export function assignRoundRobin(
+  members: readonly MemberTopics[],
+  partitionCount: (topic: string) => number,
+): Map<string, AssignedPartitions[]> {
+  const sorted = [...members].sort((a, b) => a.memberId < b.memberId ? -1 : 1);
+  const plan = new Map<string, Map<string, number[]>>(
+    sorted.map((m) => [m.memberId, new Map()]),
+  );
+  const topics = [...new Set(members.flatMap((m) => m.topics))].sort();
+  let next = 0;
+  for (const topic of topics) {
+    const count = Math.max(0, partitionCount(topic));
+    for (let partition = 0; partition < count; partition++) {
+      // Bounded: at most one full turn of the members to find a subscriber.
+      for (let step = 0; step < sorted.length; step++) {
+        const m = sorted[(next + step) % sorted.length];
+        if (!m || !m.topics.includes(topic)) continue;
+        const mine = plan.get(m.memberId);
+        mine?.set(topic, [...(mine.get(topic) ?? []), partition]);
+        next = (next + step + 1) % sorted.length;
+        break;
+      }
+    }
+  }
+  return new Map(
+    [...plan].map(([id, byTopic]) => [
+      id,
+      [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+    ]),
+  );
+}

@@ -1,6 +1,7 @@
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
 import {
   assignRange,
+  assignRoundRobin,
   encodeConsumerAssignment,
   parseConsumerAssignment,
 } from "./consumer_assignment.ts";
@@ -71,4 +72,23 @@ Deno.test("assignRange gives contiguous ranges by sorted member id, the first n%
     topic: "u",
     partitions: [1],
   }], []]);
+});
+
+Deno.test("assignRoundRobin deals sorted partitions to sorted members, skipping non-subscribers", () => {
+  const counts = new Map([["t", 3], ["u", 2]]);
+  const count = (t: string) => counts.get(t) ?? 0;
+  const plan = assignRoundRobin([
+    { memberId: "b", topics: ["t", "u"] },
+    { memberId: "a", topics: ["t"] },
+  ], count);
+  // t-0 a, t-1 b, t-2 a; u-0 b (a does not subscribe to u), u-1 b.
+  deepStrictEqual(plan.get("a"), [{ topic: "t", partitions: [0, 2] }]);
+  deepStrictEqual(plan.get("b"), [{ topic: "t", partitions: [1] }, {
+    topic: "u",
+    partitions: [0, 1],
+  }]);
+  deepStrictEqual([...assignRoundRobin([{ memberId: "x", topics: ["none"] }], count)], [[
+    "x",
+    [],
+  ]]);
 });

@@ -2,9 +2,10 @@
  * An in-process member of a classic consumer group, over `GroupService` (no network): what
  * the HTTP API's REST Proxy consumer instances use to be real group members beside Kafka
  * clients. It speaks the "consumer" embedded protocol as a Kafka client does: JoinGroup with
- * protocol "range" and a v0 subscription (answering MEMBER_ID_REQUIRED by joining again with
- * the id given, KIP-394); as leader, Kafka's range assignment encoded as a v0
- * ConsumerProtocolAssignment; SyncGroup; then heartbeats every `heartbeatIntervalMs`.
+ * protocol "range" (then round-robin under Kafka's and kafkajs's names, for groups whose
+ * other members lack "range") and a v0 subscription, answering MEMBER_ID_REQUIRED by joining
+ * again with the id given (KIP-394); as leader, the chosen protocol's assignment encoded as a
+ * v0 ConsumerProtocolAssignment; SyncGroup; then heartbeats every `heartbeatIntervalMs`.
  *
  * Rebalances: a heartbeat or commit answered REBALANCE_IN_PROGRESS, ILLEGAL_GENERATION or
  * UNKNOWN_MEMBER_ID (the latter also forgets the member id) marks the member for rejoining,
@@ -20,6 +21,7 @@ import type { GroupErrorKind, JoinedMember } from "./classic_group.ts";
 import {
   type AssignedPartitions,
   assignRange,
+  assignRoundRobin,
   encodeConsumerAssignment,
   parseConsumerAssignment,
 } from "./consumer_assignment.ts";
@@ -28,8 +30,13 @@ import type { GroupService, PartitionOutcome } from "./group_service.ts";
 
 /** The embedded protocol type of consumers. */
 export const CONSUMER_PROTOCOL_TYPE = "consumer";
-/** The assignor this member offers and runs as leader (Kafka's RangeAssignor name). */
+/** The assignor this member prefers and runs as leader (Kafka's RangeAssignor name). */
 export const RANGE_PROTOCOL = "range";
+/**
+ * Round-robin protocol names it also offers, after "range": Kafka's and librdkafka's, and
+ * kafkajs's (whose only built-in assignor it is), so it can share a group with any of them.
+ */
+export const ROUND_ROBIN_PROTOCOLS: readonly string[] = ["roundrobin", "RoundRobinAssigner"];
 /** Default session timeout (Kafka's consumer default is 45 s; within the broker's bounds). */
 export const MEMBER_SESSION_TIMEOUT_MS = 30_000;
 /** Default rebalance timeout: the member rejoins by itself, so it needs little. */
@@ -362,6 +369,7 @@ export class GroupMember {
 
   /** One JoinGroup + SyncGroup; null when synced, else the refusal. */
   async #joinOnce(): Promise<GroupErrorKind | null> {
+    const metadata = encodeSubscription(this.#topics);
     const join = await this.#groups.join({
       groupId: this.groupId,
       memberId: this.#memberId,
@@ -371,7 +379,7 @@ export class GroupMember {
       sessionTimeoutMs: this.#sessionTimeoutMs,
       rebalanceTimeoutMs: this.#rebalanceTimeoutMs,
       protocolType: CONSUMER_PROTOCOL_TYPE,
-      protocols: [{ name: RANGE_PROTOCOL, metadata: encodeSubscription(this.#topics) }],
+      protocols: [RANGE_PROTOCOL, ...ROUND_ROBIN_PROTOCOLS].map((name) => ({ name, metadata })),
       requireKnownMemberId: true,
     }, this.#signal);
     if (join.type === "error") {
@@ -382,7 +390,9 @@ export class GroupMember {
     }
     this.#memberId = join.memberId;
     this.#generationId = join.generationId;
-    const assignments = join.leaderId === join.memberId ? this.#assign(join.members) : [];
+    const assignments = join.leaderId === join.memberId
+      ? this.#assign(join.protocolName, join.members)
+      : [];
     const sync = await this.#groups.sync({
       groupId: this.groupId,
       generationId: join.generationId,
@@ -406,9 +416,13 @@ export class GroupMember {
     return null;
   }
 
-  /** The leader's job: a range assignment over every member's subscription. */
-  #assign(members: readonly JoinedMember[]): Array<{ memberId: string; assignment: Uint8Array }> {
-    const plan = assignRange(
+  /** The leader's job: the group protocol's assignment over every member's subscription. */
+  #assign(
+    protocol: string | null,
+    members: readonly JoinedMember[],
+  ): Array<{ memberId: string; assignment: Uint8Array }> {
+    const assign = protocol === RANGE_PROTOCOL ? assignRange : assignRoundRobin;
+    const plan = assign(
       members.map((m) => ({
         memberId: m.memberId,
         // A subscription we cannot read subscribes to nothing (it still gets an empty plan).

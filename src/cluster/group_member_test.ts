@@ -9,7 +9,8 @@ import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
 import { TopicStore } from "../storage/mod.ts";
 import { withTempDir } from "../testing/temp_dir.ts";
 import { createPrng, ManualClock } from "../util/mod.ts";
-import type { AssignedPartitions } from "./consumer_assignment.ts";
+import { type AssignedPartitions, parseConsumerAssignment } from "./consumer_assignment.ts";
+import { encodeSubscription } from "./consumer_protocol.ts";
 import { GroupMember, GroupMemberError, type GroupMemberOptions } from "./group_member.ts";
 import { GroupService } from "./group_service.ts";
 
@@ -227,5 +228,47 @@ Deno.test("GroupMember's heartbeat timer joins, beats, and stops on close and on
     ok(b.isClosed);
     await b.close();
     strictEqual(groups.coordinator.describe("g").state, "Empty");
+  });
+});
+
+Deno.test("GroupMember leads a group whose other member offers only kafkajs's round robin", async () => {
+  await withGroups(async (groups, store) => {
+    const a = member(groups, store, { clientId: "a" });
+    await a.ensureJoined();
+    // A kafkajs-like member: its only protocol is "RoundRobinAssigner".
+    const join = groups.join({
+      groupId: "g",
+      memberId: "",
+      groupInstanceId: null,
+      clientId: "kafkajs",
+      clientHost: "",
+      sessionTimeoutMs: 30_000,
+      rebalanceTimeoutMs: 30_000,
+      protocolType: "consumer",
+      protocols: [{ name: "RoundRobinAssigner", metadata: encodeSubscription(["t"]) }],
+      requireKnownMemberId: false,
+    }, new AbortController().signal);
+    await untilState(groups, "PreparingRebalance");
+    await a.heartbeat(); // rejoins; the group completes and `a` (the leader) assigns
+    const joined = await join;
+    strictEqual(joined.type, "ok");
+    if (joined.type !== "ok") return;
+    strictEqual(joined.protocolName, "RoundRobinAssigner");
+    const synced = await groups.sync({
+      groupId: "g",
+      generationId: joined.generationId,
+      memberId: joined.memberId,
+      groupInstanceId: null,
+      protocolType: "consumer",
+      protocolName: "RoundRobinAssigner",
+      assignments: [],
+    }, new AbortController().signal);
+    strictEqual(synced.type, "ok");
+    const theirs = synced.type === "ok" ? parseConsumerAssignment(synced.assignment) : null;
+    const mine = partitionsOf(a);
+    const other = (theirs ?? []).flatMap((x) => x.partitions);
+    strictEqual(mine.length, 2);
+    deepStrictEqual([...mine, ...other].sort(), [0, 1, 2, 3]);
+    await a.close();
   });
 });

@@ -114,6 +114,7 @@ export {
 export {
   type AssignedPartitions,
   assignRange,
+  assignRoundRobin,
   encodeConsumerAssignment,
   type MemberTopics,
   parseConsumerAssignment,
@@ -125,4 +126,5 @@ export {
   type GroupMemberOptions,
   type MemberOffset,
   RANGE_PROTOCOL,
+  ROUND_ROBIN_PROTOCOLS,
 } from "./group_member.ts";
