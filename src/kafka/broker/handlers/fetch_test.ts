@@ -173,3 +173,37 @@ Deno.test("handleFetch long polls retain no memory per poll on a long-lived conn
   // Stored records grow the heap a little (indexes); a retained signal per poll is ~2 KB.
   ok(bytes < polls * 250, `heap grew by ${bytes} bytes over ${polls} polls`);
 });
+
+Deno.test("handleFetch v13 finds topics by id, also after one is deleted and recreated", async () => {
+  await withBroker(async (b) => {
+    const idOf = (name: string) =>
+      (b.store.topic(name)?.id ?? "").replaceAll("-", "").toLowerCase();
+    const byId = async (topicId: string) => {
+      const req = fetchRequest(0, 0);
+      const t = req.topics[0];
+      if (!t) throw new Error("no topic in the request");
+      const res = await handleFetch(
+        { ...req, topics: [{ ...t, topicId }] },
+        { ...ctxOf(b, new AbortController().signal), version: 13 },
+      );
+      const p =
+        (res as unknown as { responses: Array<{ partitions: Array<{ errorCode: number }> }> })
+          .responses[0]?.partitions[0];
+      return [p?.errorCode, recordCount(res)];
+    };
+    await produce(b, "a");
+    const first = idOf("t");
+    deepStrictEqual(await byId(first), [0, 1]);
+    // A topic created later is found (the id map is rebuilt on a miss).
+    await b.logs.produce("u", 0, buildBatch({ records: [{ value: enc.encode("u") }] }));
+    deepStrictEqual(await byId(idOf("u")), [0, 1]);
+    // Deleted and recreated under the same name: the old id is unknown, the new one reads.
+    await b.store.deleteTopic("t");
+    b.store.createTopic("t", 1);
+    await produce(b, "b");
+    await produce(b, "c");
+    deepStrictEqual(await byId(first), [100, 0]);
+    deepStrictEqual(await byId(idOf("t")), [0, 2]);
+    deepStrictEqual(await byId("0123456789abcdef0123456789abcdef"), [100, 0]);
+  });
+});
