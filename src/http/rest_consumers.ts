@@ -182,7 +182,7 @@ class RestConsumers {
   async create(c: Context): Promise<Response> {
     this.#expireIdle();
     const group = c.req.param("group") ?? "";
-    const body = await readJsonObject(c);
+    const body = await readOptionalJsonObject(c); // every field has a default
     const name = body.name ?? body.id ?? `rest-consumer-${crypto.randomUUID()}`;
     if (typeof name !== "string" || !NAME_PATTERN.test(name)) {
       throw Errors.badConfig(`"name" must be 1-255 letters, digits, ".", "_" or "-"`);
@@ -268,24 +268,20 @@ class RestConsumers {
     return c.body(null, 204);
   }
 
+  /** Drops the subscription or assignment; with auto commit, commits positions first. */
   async unsubscribe(inst: Instance): Promise<void> {
     const member = inst.member;
+    if (inst.autoCommit) {
+      // As KafkaConsumer.close and unsubscribe do with auto commit; a refusal (the group is
+      // rebalancing) loses nothing that was committed before.
+      this.#syncGeneration(inst);
+      await this.#commitPositions(inst, member, assignedPartitions(inst));
+    }
     inst.member = null;
     inst.pattern = null;
     inst.manual = null;
     inst.positions.clear();
-    if (member) {
-      if (inst.autoCommit) {
-        await this.#commitPositions(
-          inst,
-          member,
-          member.assignment.flatMap((a) =>
-            a.partitions.map((partition) => ({ topic: a.topic, partition }))
-          ),
-        );
-      }
-      await member.close();
-    }
+    await member?.close();
   }
 
   async assign(c: Context): Promise<Response> {

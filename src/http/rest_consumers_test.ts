@@ -51,7 +51,7 @@ async function records(app: App, base: string, query = "timeout=2000", accept = 
 }
 
 Deno.test("REST consumers: create, subscribe, fetch with auto commit, unsubscribe, delete", async () => {
-  await withApp(async (app, store) => {
+  await withApp(async (app, store, groups) => {
     store.createTopic("t", 2);
     const created = await send(app, "POST", "/consumers/g", {
       name: "a",
@@ -65,6 +65,10 @@ Deno.test("REST consumers: create, subscribe, fetch with auto commit, unsubscrib
       base_uri: "http://proxy.example:8082/consumers/g/instances/a",
     });
     await expectError(await send(app, "POST", "/consumers/g", { name: "a" }), 409, 40902);
+    // Every field has a default: no body at all makes a binary instance with a generated name.
+    const bare = await app.request("/consumers/g", { method: "POST" });
+    strictEqual(bare.status, 200);
+    ok(/^rest-consumer-/.test((await bare.json()).instance_id));
     const base = "/consumers/g/instances/a";
     strictEqual((await send(app, "POST", `${base}/subscription`, { topics: ["t"] })).status, 204);
     deepStrictEqual(await (await send(app, "GET", `${base}/subscription`)).json(), {
@@ -97,8 +101,17 @@ Deno.test("REST consumers: create, subscribe, fetch with auto commit, unsubscrib
       406,
       40601,
     );
+    // Unsubscribing with auto commit commits the positions, seeks included (Kafka's close).
+    const seek = await send(app, "POST", `${base}/positions/beginning`, {
+      partitions: [{ topic: "t", partition: 1 }],
+    });
+    strictEqual(seek.status, 204);
     strictEqual((await send(app, "DELETE", `${base}/subscription`)).status, 204);
     deepStrictEqual(await (await send(app, "GET", `${base}/subscription`)).json(), { topics: [] });
+    deepStrictEqual(
+      groups.fetchOffsets("g", null)[0]?.partitions.map((p) => [p.partition, p.committed?.offset]),
+      [[0, 1], [1, 0]],
+    );
     await expectError(await app.request(`${base}/records`), 409, 40903);
     strictEqual((await send(app, "DELETE", base)).status, 204);
     await expectError(await send(app, "DELETE", base), 404, 40403);
