@@ -488,14 +488,25 @@ Deno.test("a Fetch long poll waits for data and returns as soon as it arrives", 
   }, ["--fsync", "never"]);
 });
 
-/** Sends `bytes` on a fresh connection and reports whether the broker closed it. */
+/** How long a test waits for the broker to close a connection before calling it open. */
+const CLOSE_WAIT_MS = 10_000;
+
+/**
+ * Sends `bytes` on a fresh connection and reports whether the broker closed it (false when
+ * it answered, or neither answered nor closed within CLOSE_WAIT_MS).
+ */
 async function closesConnection(node: PyralogProcess, bytes: Uint8Array): Promise<boolean> {
   const c = await connect(node);
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     const frame = c.nextFrame();
     await c.send(bytes);
-    return (await frame) === null;
+    const silent = new Promise<"silent">((
+      r,
+    ) => (timer = setTimeout(() => r("silent"), CLOSE_WAIT_MS)));
+    return (await Promise.race([frame, silent])) === null;
   } finally {
+    clearTimeout(timer);
     await c.close();
   }
 }
@@ -732,6 +743,19 @@ Deno.test("per-partition errors: acks, offsets out of range, unknown partitions 
       strictEqual((await c.request("FindCoordinator", 1, { key: "g", keyType: 0 }))?.errorCode, 0);
       strictEqual((await produceRaw(c, "__consumer_offsets", 0, batch())).errorCode, 17);
       strictEqual((await listOffsetRaw(c, "__consumer_offsets", -1n)).offset, 0n);
+      // acks=0 is never answered; a failed one closes the connection (as Kafka does).
+      ok(
+        await closesConnection(
+          node,
+          encodeRequest("Produce", 7, { correlationId: 501, clientId: "t" }, {
+            transactionalId: null,
+            acks: 0,
+            timeoutMs: 1000,
+            topicData: [{ name: "errs", partitionData: [{ index: 9, records: batch() }] }],
+          }),
+        ),
+        "a failed acks=0 produce closes its connection",
+      );
       // Topic ids: Metadata v12 names them, Fetch v13 reads by id, an unknown id is 100.
       const meta = await c.request("Metadata", 12, {
         topics: [{ topicId: "00000000000000000000000000000000", name: "errs" }],

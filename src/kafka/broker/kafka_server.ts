@@ -16,6 +16,7 @@ import {
   decodeRequestFrame,
   encodeApiVersionsFallback,
   encodeResponseChunks,
+  type ResponseInput,
   SUPPORTED_VERSIONS,
 } from "../protocol/mod.ts";
 import type { BrokerContext, Handler, HandlerTable, RequestContext } from "./broker_context.ts";
@@ -250,6 +251,7 @@ class Connection {
     try {
       const body = await handler(req.body as never, rctx);
       if (body === null) return null;
+      if (req.api === "Produce" && req.body.acks === 0) return this.#acksZero(body as never);
       return encodeResponseChunks(
         req.api,
         req.header.apiVersion,
@@ -266,6 +268,26 @@ class Connection {
       );
       return "close";
     }
+  }
+
+  /**
+   * A Produce with acks=0 is never answered; when a partition failed the connection is
+   * closed instead, as Kafka does (KafkaApis.handleProduceRequest), so the producer notices
+   * on reconnecting, refreshes its metadata, and does not keep writing into a void.
+   */
+  #acksZero(body: ResponseInput<"Produce">): null | "close" {
+    for (const t of body.responses) {
+      for (const p of t.partitionResponses) {
+        if (p.errorCode === 0) continue;
+        const detail = p.errorMessage ? `: ${p.errorMessage}` : "";
+        this.#server.settings.ctx.log(
+          "warn",
+          `Closing ${this.#peer}: Produce with acks=0 to "${t.name}-${p.index}" failed with error ${p.errorCode}${detail}`,
+        );
+        return "close";
+      }
+    }
+    return null;
   }
 
   /** Reads exactly `n` bytes, or null at end of stream or idle timeout. */

@@ -1,6 +1,9 @@
 /**
  * Produce (key 0): appends each partition's record batches through the log service and
- * answers per partition with the base offset or an error code. acks=0 sends no response;
+ * answers per partition with the base offset or an error code. acks=0 sends no response:
+ * the handler returns the body all the same and the connection loop drops it, closing the
+ * connection when a partition failed, as Kafka's KafkaApis does (the producer learns of the
+ * failure by reconnecting);
  * acks=1 and acks=-1 (all) answer once the append is durable per the node's fsync policy (on
  * one node the leader is the whole replication quorum). Transactions are not supported yet.
  * Internal topics (__consumer_offsets, ...) are written by the node only, never by clients.
@@ -73,9 +76,7 @@ export const handleProduce: Handler<"Produce"> = async (req, ctx) => {
     } else {
       resp.errorCode = partitionErrorCode(outcome.kind);
       resp.errorMessage = outcome.message;
-      if (acks === 0) ctx.broker.log("warn", `Produce with acks=0 failed: ${outcome.message}`);
     }
   });
-  if (acks === 0) return null;
   return { responses, throttleTimeMs: 0 };
 };
