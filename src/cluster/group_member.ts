@@ -112,6 +112,8 @@ export class GroupMember {
   readonly #stopped = new AbortController();
   readonly #signal: AbortSignal;
   #topics: readonly string[];
+  /** Bumped by `subscribe`: a join of an older subscription leaves a rejoin owed. */
+  #subscriptionEpoch = 0;
   #memberId = "";
   #generationId = -1;
   #assignment: readonly AssignedPartitions[] = [];
@@ -182,6 +184,7 @@ export class GroupMember {
   /** Changes the subscription: the member rejoins with the new topics. */
   subscribe(topics: readonly string[]): void {
     this.#topics = [...topics];
+    this.#subscriptionEpoch++;
     this.#needsRejoin = true;
     if (this.#timer !== null) {
       // Rejoin now rather than at the next heartbeat.
@@ -197,7 +200,10 @@ export class GroupMember {
    */
   async ensureJoined(): Promise<void> {
     if (this.#closed) throw this.#closedError();
-    if (this.#needsRejoin || this.#joining !== null) await this.rejoin();
+    // Bounded: a join in flight may predate a subscription change, which owes one more.
+    for (let i = 0; i < 3 && (this.#needsRejoin || this.#joining !== null); i++) {
+      await this.rejoin();
+    }
   }
 
   /**
@@ -369,6 +375,7 @@ export class GroupMember {
 
   /** One JoinGroup + SyncGroup; null when synced, else the refusal. */
   async #joinOnce(): Promise<GroupErrorKind | null> {
+    const epoch = this.#subscriptionEpoch;
     const metadata = encodeSubscription(this.#topics);
     const join = await this.#groups.join({
       groupId: this.groupId,
@@ -412,7 +419,7 @@ export class GroupMember {
       this.#log("warn", `Group "${this.groupId}" sent an unreadable assignment`);
     }
     this.#assignment = assigned ?? [];
-    this.#needsRejoin = false;
+    this.#needsRejoin = epoch !== this.#subscriptionEpoch;
     return null;
   }
 

@@ -272,3 +272,24 @@ Deno.test("GroupMember leads a group whose other member offers only kafkajs's ro
     await a.close();
   });
 });
+
+Deno.test("GroupMember: a subscription change during a join is joined right after it", async () => {
+  await withGroups(async (groups, store) => {
+    store.createTopic("u", 2);
+    const a = member(groups, store);
+    await a.ensureJoined();
+    const b = member(groups, store);
+    const joiningB = b.ensureJoined();
+    await untilState(groups, "PreparingRebalance");
+    b.subscribe(["u"]); // while its join (for "t") waits for `a`
+    await a.heartbeat(); // generation 2 completes with b on "t"; b owes a rejoin for "u"
+    await untilState(groups, "PreparingRebalance");
+    await a.heartbeat();
+    await joiningB;
+    ok(b.isStable);
+    deepStrictEqual(b.assignment, [{ topic: "u", partitions: [0, 1] }]);
+    deepStrictEqual(a.assignment, [{ topic: "t", partitions: [0, 1, 2, 3] }]);
+    await a.close();
+    await b.close();
+  });
+});
