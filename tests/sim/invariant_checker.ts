@@ -13,7 +13,8 @@
  *   synced copies in both durability modes, so the only allowed crash loss is what a
  *   write-caching replica never synced (see `onRemove`).
  * - Commit positions never go back (per replica incarnation), and an offset commits once.
- * - Leader completeness: a newly elected leader holds every committed entry.
+ * - Leader completeness: a newly elected leader holds every entry committed in an earlier
+ *   term (at or after its log start).
  * - Read index: a read's index is at least every commit end known when it was requested.
  */
 import type { NodeId, Offset } from "../../src/util/mod.ts";

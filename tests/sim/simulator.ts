@@ -5,9 +5,17 @@
  * pauses, slow disks, membership changes, transfers, compaction, reads), so a run is a pure
  * function of its seed and replays byte for byte. No real clock, no ambient randomness.
  *
- * A run has a safety phase (faults on) and a liveness phase (the cluster is healed and must
- * commit a new entry on every voter within a bound). `InvariantChecker` checks safety as
- * each `Ready` is applied and after every event.
+ * (Also pipelining window, append size, uncommitted limit, pre-vote and check-quorum on or
+ * off, and the offset every log starts at.)
+ *
+ * A run has a safety phase (faults on, 3 s by default) and a liveness phase: the cluster is
+ * healed, a leader must commit a new entry within 4 s and every voter must learn of it
+ * within 10 s (both scaled by a longer safety phase). `InvariantChecker` checks safety as
+ * each `Ready` is applied and after every event; an exception from the core is a failure.
+ *
+ * Not modelled: torn or corrupt writes (the storage engine's recovery), lost hard state,
+ * operators shutting down removed servers (so a group with membership changes keeps
+ * pre-vote or check-quorum on; without both, removed servers livelock elections).
  */
 import {
   assert,
