@@ -43,7 +43,8 @@ for (const file of walk(`${root}/src`)) {
   const rel = file.slice(root.length + 1);
   const from = layerOf(rel);
   if (from === null) continue; // src/cli is the composition root
-  const isTest = rel.endsWith("_test.ts");
+  // Tests and their private fixtures (`_test_*.ts`) may use src/testing.
+  const isTest = rel.endsWith("_test.ts") || /\/_test_[^/]*\.ts$/.test(rel);
   const text = Deno.readTextFileSync(file);
   for (const m of text.matchAll(/(?:import|export)[^"']*?from\s*["']([^"']+)["']/g)) {
     const spec = m[1] as string;

@@ -26,6 +26,7 @@ import {
 } from "../storage/mod.ts";
 import { InvalidConfigError } from "../storage/mod.ts";
 import { StorageError } from "../util/mod.ts";
+import type { GroupService } from "./group_service.ts";
 import type { LogService } from "./log_service.ts";
 import { SINGLE_NODE_LEADER_EPOCH } from "./log_service.ts";
 import { applyConfigChanges, type ConfigChange, replaceConfigs } from "./topic_config_catalog.ts";
@@ -98,6 +99,8 @@ export interface AdminServiceOptions {
   nodeId: number;
   /** Partitions of a topic created with numPartitions -1 (Kafka's num.partitions). */
   defaultPartitions?: number;
+  /** When given, a deleted topic's committed offsets are removed from every group. */
+  groups?: GroupService;
 }
 
 /** Admin operations over a `TopicStore` and the `LogService` that serves it. */
@@ -106,10 +109,12 @@ export class AdminService {
   readonly #logs: LogService;
   readonly #nodeId: number;
   readonly #defaultPartitions: number;
+  readonly #groups: GroupService | null;
 
   constructor(store: TopicStore, logs: LogService, options: AdminServiceOptions) {
     this.#store = store;
     this.#logs = logs;
+    this.#groups = options.groups ?? null;
     this.#nodeId = options.nodeId;
     this.#defaultPartitions = options.defaultPartitions ?? 1;
   }
@@ -209,7 +214,11 @@ export class AdminService {
     );
   }
 
-  /** Deletes a topic and its data, and forgets its cached producer state. */
+  /**
+   * Deletes a topic and its data, forgets its cached producer state and (with a group
+   * service) removes its committed offsets, so a topic recreated under the same name does not
+   * inherit them, as Kafka does.
+   */
   async deleteTopic(name: string): Promise<{ type: "ok"; id: string } | AdminError> {
     const info = this.#store.topic(name);
     if (!info) return fail("unknown_topic", `Unknown topic "${name}"`);
@@ -222,6 +231,15 @@ export class AdminService {
       return topicFailure(e);
     }
     this.#logs.forgetTopic(name);
+    const offsetsFailure = await this.#groups?.deleteTopicOffsets(name);
+    if (offsetsFailure) {
+      // The topic is gone; stale offsets only matter if it is recreated, and a retry of the
+      // delete cannot reach them any more, so report the failure instead of hiding it.
+      return fail(
+        "storage",
+        `Deleted topic "${name}" but could not remove its committed offsets: ${offsetsFailure}`,
+      );
+    }
     return { type: "ok", id: info.id };
   }
 

@@ -11,6 +11,7 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
 import {
+  AdminService,
   parseConsumerAssignment,
   RecordService,
   SINGLE_NODE_LEADER_EPOCH,
@@ -144,8 +145,17 @@ export function createHttpApp(deps: HttpDeps): Hono {
 
   app.delete("/v1/topics/:topic", async (c) => {
     const topic = c.req.param("topic");
-    await deps.store.deleteTopic(topic);
-    deps.logs.forgetTopic(topic);
+    // The same path as Kafka's DeleteTopics: data, producer state and committed offsets go.
+    const admin = new AdminService(deps.store, deps.logs, {
+      nodeId: deps.nodeId,
+      groups: deps.groups,
+    });
+    const out = await admin.deleteTopic(topic);
+    if (out.type === "error") {
+      if (out.kind === "unknown_topic") throw HttpErrors.topicNotFound(topic);
+      if (out.kind === "invalid_request") throw HttpErrors.invalid(out.message);
+      throw HttpErrors.storage(out.message);
+    }
     return c.body(null, 204);
   });
 

@@ -269,3 +269,33 @@ Deno.test("HTTP groups: list, describe with committed offsets and lag, unknown g
     strictEqual((await json(missing)).error_code, 40404);
   });
 });
+
+Deno.test("HTTP topic delete also removes the topic's committed offsets", async () => {
+  await withApp(async (app, _store, groups) => {
+    await post(app, "/v1/topics/doomed/records", { records: [{ value: 1 }] });
+    await groups.commitOffsets({
+      groupId: "g",
+      generationId: -1,
+      memberId: "",
+      groupInstanceId: null,
+      topics: [{
+        name: "doomed",
+        partitions: [{
+          partition: 0,
+          offset: 1,
+          leaderEpoch: -1,
+          metadata: null,
+          commitTimestampMs: -1,
+        }],
+      }],
+    });
+    strictEqual((await json(await app.request("/v1/groups/g"))).total_lag, 0);
+    strictEqual((await app.request("/v1/topics/doomed", { method: "DELETE" })).status, 204);
+    deepStrictEqual(groups.fetchOffsets("g", null), []);
+    await post(app, "/v1/topics/doomed/records", { records: [{ value: 2 }] });
+    deepStrictEqual(
+      groups.fetchOffsets("g", [{ name: "doomed", partitions: [0] }])[0]?.partitions[0]?.committed,
+      undefined,
+    );
+  });
+});

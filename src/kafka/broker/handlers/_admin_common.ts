@@ -13,7 +13,7 @@ export const ResourceType = { TOPIC: 2, BROKER: 4 } as const;
 
 /** The admin service over this broker's store and log service. */
 export function adminOf(b: BrokerContext): AdminService {
-  return new AdminService(b.store, b.logs, { nodeId: b.nodeId });
+  return new AdminService(b.store, b.logs, { nodeId: b.nodeId, groups: b.groups });
 }
 
 /** The Kafka error code of an admin refusal. */
