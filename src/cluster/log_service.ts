@@ -352,19 +352,34 @@ export class LogService {
     }
   }
 
-  /** The offset and timestamp of the record with the largest timestamp (ListOffsets v7+). */
+  /**
+   * The offset and timestamp of the first record with the largest timestamp (ListOffsets
+   * v7+), among those a consumer may read. Only batch headers are read on the way (their
+   * maxTimestamp); the one batch that holds the winner is decoded (and decompressed) at the
+   * end, instead of every batch whose maximum beat the running best (all of them, when
+   * timestamps rise, as they usually do).
+   */
   #maxTimestamp(log: PartitionLog, ok: (o: number, t: number) => OffsetLookup): OffsetLookup {
-    let best = { offset: -1, ts: -1 };
+    const best: { batch: Uint8Array | null; ts: number } = { batch: null, ts: -1 };
+    const hw = this.highWatermark(log);
     this.#scanBatches(log, (bytes, h) => {
-      if (h.maxTimestamp > best.ts) {
-        for (const rec of decodeBatch(bytes).records) {
-          if (rec.timestampMs > best.ts) best = { offset: rec.offset, ts: rec.timestampMs };
-        }
+      if (h.maxTimestamp > best.ts && h.baseOffset < hw) {
+        best.batch = bytes;
+        best.ts = h.maxTimestamp;
       }
     });
-    return best.offset < 0
+    let found = { offset: -1, ts: -1 };
+    if (best.batch) {
+      for (const rec of decodeBatch(best.batch).records) {
+        const visible = rec.offset >= log.logStartOffset && rec.offset < hw;
+        if (visible && rec.timestampMs > found.ts) {
+          found = { offset: rec.offset, ts: rec.timestampMs };
+        }
+      }
+    }
+    return found.offset < 0
       ? { type: "ok", offset: -1, timestampMs: -1, leaderEpoch: -1 }
-      : ok(best.offset, best.ts);
+      : ok(found.offset, found.ts);
   }
 
   /** Producer states of a partition (DescribeProducers). */

@@ -85,3 +85,30 @@ Deno.test("LogService.produce refuses every batch of a partition when one is cor
     strictEqual(ok.type === "ok" && ok.baseOffset, 0);
   });
 });
+
+Deno.test("LogService.listOffset(-3) finds the first record with the largest timestamp", async () => {
+  await withService(async (logs) => {
+    logs.store.createTopic("ts", 1);
+    deepStrictEqual(logs.listOffset("ts", 0, -3), {
+      type: "ok",
+      offset: -1,
+      timestampMs: -1,
+      leaderEpoch: -1,
+    });
+    const stamps = [[5, 9, 7], [3, 4], [9, 2], [8]];
+    for (const [i, list] of stamps.entries()) {
+      const b = buildBatch({
+        compression: i % 2 === 0 ? "lz4" : "none",
+        records: list.map((t) => ({ value: enc.encode(`${t}`), timestampMs: 1_000 + t })),
+      });
+      strictEqual((await logs.produce("ts", 0, b)).type, "ok");
+    }
+    // Offsets: 0..2 | 3..4 | 5..6 | 7; the maximum 1009 first appears at offset 1.
+    deepStrictEqual(logs.listOffset("ts", 0, -3), {
+      type: "ok",
+      offset: 1,
+      timestampMs: 1_009,
+      leaderEpoch: 0,
+    });
+  });
+});
