@@ -69,13 +69,15 @@ export type Message =
   }
   /**
    * Also repeats the follower's `matchEnd`/`durableEnd` for this leader (0 when none), so
-   * a lost append answer or a lost write-caching sync report cannot stall commit.
+   * a lost append answer or a lost write-caching sync report cannot stall commit, and its
+   * `logEnd`, so a leader learns that a write-caching follower lost unsynced entries.
    */
   | Envelope & {
     readonly type: "heartbeatResp";
     readonly readSeq: number;
     readonly matchEnd: Offset;
     readonly durableEnd: Offset;
+    readonly logEnd: Offset;
   }
   /**
    * Reset to the leader's log start (the InstallSnapshot of §7 for a log whose prefix was

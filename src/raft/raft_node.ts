@@ -97,7 +97,7 @@ export interface RaftConfig {
   /**
    * "sync" (default): the runtime syncs entries before sending the Ready's messages and
    * before `advance()`. "writeCaching": it may only write them to a cache and reports
-   * completed syncs with `synced()`.
+   * completed syncs with `synced()`. All replicas of a group must use the same mode.
    */
   readonly durability?: Durability;
 }
@@ -574,6 +574,7 @@ export class RaftNode {
         readSeq: 0,
         matchEnd: none,
         durableEnd: none,
+        logEnd: this.#log.end(),
       });
     } else if (msg.type === "preVote") {
       this.#send({ type: "preVoteResp", to: msg.from, granted: false });
@@ -697,6 +698,7 @@ export class RaftNode {
       readSeq: msg.readSeq,
       matchEnd: this.#matchedEnd,
       durableEnd: this.#durableEndFor(this.#matchedEnd),
+      logEnd: this.#log.end(),
     });
   }
 
@@ -778,6 +780,13 @@ export class RaftNode {
     ) {
       this.#maybeCommit();
       if (this.#role !== "leader") return;
+    }
+    if (this.#durability === "writeCaching" && msg.logEnd < pr.match) {
+      // The follower crashed and lost acknowledged, unsynced entries; without this, a
+      // leader with nothing new to send would never find out (all replicas of a group
+      // share one durability mode; a stale answer only costs a re-send).
+      pr.lostAfter(this.#boundaryAtOrBelow(msg.logEnd));
+      if (pr.state !== "snapshot") pr.becomeProbe(pr.match);
     }
     if (pr.state === "replicate" && pr.isPaused()) pr.freeOneSlot();
     if (pr.state === "probe") pr.probeSent = false;

@@ -654,3 +654,30 @@ Deno.test("write caching: a lost sync report is repeated by the next heartbeat a
   c.tick(1);
   assert.equal(c.node(1).highWatermark, hw + 2);
 });
+
+Deno.test("write caching: a leader learns from heartbeats that a follower lost unsynced entries", () => {
+  const c = new Cluster({ voters: 3, w: 3, e: 1, preVote: false, durability: "writeCaching" });
+  c.elect(1);
+  const syncAll = () => {
+    for (const id of [1, 2, 3]) c.node(id).synced(c.log(id).endOffset());
+    c.deliver();
+  };
+  syncAll();
+  c.tick(1);
+  const syncedEnd3 = c.log(3).endOffset();
+  const hw = c.node(1).highWatermark;
+  c.propose(1, 3);
+  for (const id of [1, 2]) c.node(id).synced(c.log(id).endOffset());
+  c.deliver();
+  assert.equal(c.node(1).highWatermark, hw, "W=3 waits for node 3's sync");
+  // Node 3 crashes before syncing: the entries it acknowledged are gone.
+  const n3 = c.node(3);
+  const hs = { term: n3.term, votedFor: n3.votedFor, highWatermark: n3.highWatermark };
+  c.log(3).truncateTo(syncedEnd3);
+  c.restart(3, hs, n3.membership);
+  c.tick(1, 2); // no new proposals: only heartbeat answers can reveal the loss
+  syncAll();
+  c.tick(1);
+  assert.equal(c.node(1).highWatermark, hw + 3);
+  assert.equal(c.log(3).endOffset(), c.log(1).endOffset());
+});

@@ -27,6 +27,8 @@ export const REGRESSION_SEEDS: readonly number[] = [
   //           entry per append (fixed: maxUncommittedOffsets, bounds scale with the phase)
   1019820, // a lost write-caching sync report stalled commit for good (fixed: heartbeat
   //           answers repeat the follower's match and durable ends)
+  2001350, // a write-caching follower lost acknowledged entries in a crash and a leader
+  //           with nothing new to send never noticed (fixed: heartbeat answers carry logEnd)
 ];
 
 /** Seeds 1..N run on every test run in addition to the regression seeds. */

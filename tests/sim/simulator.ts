@@ -165,7 +165,7 @@ function describe(msg: Message): string {
     case "heartbeat":
       return `${head} hw=${msg.highWatermark} read=${msg.readSeq}`;
     case "heartbeatResp":
-      return `${head} read=${msg.readSeq} match=${msg.matchEnd}/${msg.durableEnd}`;
+      return `${head} read=${msg.readSeq} match=${msg.matchEnd}/${msg.durableEnd} end=${msg.logEnd}`;
     case "installSnapshot":
       return `${head} start=${msg.logStart}/${msg.startTerm}`;
     case "timeoutNow":
