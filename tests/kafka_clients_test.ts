@@ -795,3 +795,27 @@ Deno.test("per-partition errors: acks, offsets out of range, unknown partitions 
     }
   }, ["--fsync", "never"]);
 });
+
+Deno.test("pipelined produces of different sizes on one connection are stored intact", async () => {
+  await withBroker(async (node) => {
+    const c = await connect(node);
+    try {
+      // Frames of mixed sizes arrive back to back (a small one after a large one, and back),
+      // so the broker's read buffer grows, compacts and shrinks between them.
+      const sizes = [300, 20, 1, 900, 60, 5000, 2, 450, 33, 3000];
+      const sent = sizes.map((n, i) =>
+        Array.from({ length: n }, (_, j) => `p${i}-${j}-${"z".repeat((i * 7 + j) % 50)}`)
+      );
+      const answers = sent.map((values) => {
+        const records = values.map((v) => ({ value: enc.encode(v) }));
+        return produceRaw(c, "pipelined", 0, buildBatch({ records }), 1);
+      });
+      const results = await Promise.all(answers);
+      deepStrictEqual(results.map((r) => r.errorCode), sizes.map(() => 0));
+      const got = (await readAll(c, "pipelined")).map((r) => dec.decode(r.value ?? undefined));
+      deepStrictEqual(got, sent.flat());
+    } finally {
+      await c.close();
+    }
+  }, ["--fsync", "never"]);
+});
