@@ -294,8 +294,39 @@ export class LogService {
   }
 
   /**
-   * Resolves when any of `keys` (`topic`, `partition`) receives new data or `signal` aborts;
-   * used by Fetch long polls. Bounded: the caller always aborts by its deadline.
+   * Waits for data on `keys` for at most `ms`, or until any of `signals` aborts; resolves true
+   * when the time ran out. Long polls of every front door use it. Everything it sets up is
+   * torn down before it returns (one timer, one listener per signal): `AbortSignal.any` and
+   * `AbortSignal.timeout` are avoided because Deno keeps every signal made by `any` alive as
+   * long as its long-lived inputs (a connection, the node's shutdown signal), which leaked
+   * about 1.6 KB per poll.
+   */
+  async waitForDataWithin(
+    keys: Array<[string, number]>,
+    ms: number,
+    signals: readonly AbortSignal[],
+  ): Promise<boolean> {
+    const wake = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      wake.abort();
+    }, Math.max(0, ms));
+    const onAbort = () => wake.abort();
+    for (const s of signals) s.addEventListener("abort", onAbort, { once: true });
+    if (signals.some((s) => s.aborted)) wake.abort();
+    try {
+      await this.waitForData(keys, wake.signal);
+    } finally {
+      clearTimeout(timer);
+      for (const s of signals) s.removeEventListener("abort", onAbort);
+    }
+    return timedOut;
+  }
+
+  /**
+   * Resolves when any of `keys` (`topic`, `partition`) receives new data or `signal` aborts.
+   * Bounded: the caller always aborts by its deadline (see `waitForDataWithin`).
    */
   waitForData(keys: Array<[string, number]>, signal: AbortSignal): Promise<void> {
     return new Promise((resolve) => {

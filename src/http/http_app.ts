@@ -216,12 +216,10 @@ export function createHttpApp(deps: HttpDeps): Hono {
     let r = records.read(topic, partition, offset, maxRecords, maxBytes);
     if (r.type === "ok" && r.records.length === 0 && waitMs > 0) {
       // Long poll: wait for new data once, bounded by wait_ms, the client and shutdown.
-      const signal = AbortSignal.any([
-        AbortSignal.timeout(waitMs),
+      await deps.logs.waitForDataWithin([[topic, partition]], waitMs, [
         c.req.raw.signal,
         deps.shutdown,
       ]);
-      await deps.logs.waitForData([[topic, partition]], signal);
       r = records.read(topic, partition, offset, maxRecords, maxBytes);
     }
     if (r.type === "error") throw fromPartitionError(r.kind, r.message);
@@ -248,11 +246,12 @@ export function createHttpApp(deps: HttpDeps): Hono {
     const first = records.read(topic, partition, offset, 1, 1);
     if (first.type === "error") throw fromPartitionError(first.kind, first.message);
     return streamSSE(c, async (stream) => {
-      const closed = AbortSignal.any([c.req.raw.signal, deps.shutdown]);
-      stream.onAbort(() => {/* the loop below sees `closed` */});
+      const signals = [c.req.raw.signal, deps.shutdown];
+      const closed = () => signals.some((s) => s.aborted);
+      stream.onAbort(() => {/* the loop below sees stream.aborted */});
       let keepaliveAt = Date.now() + SSE_KEEPALIVE_MS;
       // Runs until the client disconnects or the node shuts down; every wait is bounded.
-      while (!closed.aborted && !stream.aborted) {
+      while (!closed() && !stream.aborted) {
         const r = records.read(topic, partition, offset, 500, 1024 * 1024);
         if (r.type === "error") {
           await stream.writeSSE({
@@ -277,11 +276,11 @@ export function createHttpApp(deps: HttpDeps): Hono {
         }
         offset = r.nextOffset;
         if (r.records.length > 0) continue;
-        const wait = AbortSignal.any([
-          closed,
-          AbortSignal.timeout(Math.max(1, keepaliveAt - Date.now())),
-        ]);
-        await deps.logs.waitForData([[topic, partition]], wait);
+        await deps.logs.waitForDataWithin(
+          [[topic, partition]],
+          Math.max(1, keepaliveAt - Date.now()),
+          signals,
+        );
         if (Date.now() >= keepaliveAt) {
           await stream.write(": keep-alive\n\n");
           keepaliveAt = Date.now() + SSE_KEEPALIVE_MS;

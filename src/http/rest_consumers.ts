@@ -383,38 +383,45 @@ class RestConsumers {
       );
     }
     const deadline = Date.now() + timeoutMs;
-    const stop = AbortSignal.any([c.req.raw.signal, this.#deps.shutdown]);
+    // A local controller with listeners removed below: AbortSignal.any on the node's
+    // long-lived shutdown signal would keep every request's signal alive (a leak).
+    const stopper = new AbortController();
+    const onStop = () => stopper.abort();
+    const sources = [c.req.raw.signal, this.#deps.shutdown];
+    for (const s of sources) s.addEventListener("abort", onStop, { once: true });
+    if (sources.some((s) => s.aborted)) stopper.abort();
+    const stop = stopper.signal;
     const out: Array<Record<string, unknown>> = [];
     let bytes = 0;
-    // Bounded by the deadline: every wait below ends by it (or by the client or shutdown).
-    for (;;) {
-      if (inst.pattern && inst.member) this.#refreshPattern(inst);
-      const member = inst.member;
-      if (member) {
-        // Each poll heartbeats as Kafka's poll does, so a rebalance another member started
-        // is joined now rather than at the next timer beat.
-        const joined = await withinMs(
-          member.isStable ? member.heartbeat() : member.ensureJoined(),
-          Math.max(1, deadline - Date.now()), // a settled heartbeat wins even at timeout=0
+    try {
+      // Bounded by the deadline: every wait below ends by it (or by the client or shutdown).
+      for (;;) {
+        if (inst.pattern && inst.member) this.#refreshPattern(inst);
+        const member = inst.member;
+        if (member) {
+          // Each poll heartbeats as Kafka's poll does, so a rebalance another member started
+          // is joined now rather than at the next timer beat.
+          const joined = await withinMs(
+            member.isStable ? member.heartbeat() : member.ensureJoined(),
+            Math.max(1, deadline - Date.now()), // a settled heartbeat wins even at timeout=0
+            stop,
+          );
+          if (!joined) break;
+        }
+        const got = this.#readOnce(inst, maxBytes - bytes, out.length === 0);
+        for (const r of got.records) out.push(r);
+        bytes += got.bytes;
+        const enough = inst.fetchMinBytes <= 0 ? out.length > 0 : bytes >= inst.fetchMinBytes;
+        const remaining = deadline - Date.now();
+        if (enough || remaining <= 0 || stop.aborted || bytes >= maxBytes) break;
+        if (out.length >= RECORDS_PER_RESPONSE_MAX) break;
+        const parts = assignedPartitions(inst).map((p): [string, number] => [p.topic, p.partition]);
+        await this.#deps.logs.waitForDataWithin(parts, Math.min(remaining, ASSIGNMENT_RECHECK_MS), [
           stop,
-        );
-        if (!joined) break;
+        ]);
       }
-      const got = this.#readOnce(inst, maxBytes - bytes, out.length === 0);
-      for (const r of got.records) out.push(r);
-      bytes += got.bytes;
-      const enough = inst.fetchMinBytes <= 0 ? out.length > 0 : bytes >= inst.fetchMinBytes;
-      const remaining = deadline - Date.now();
-      if (enough || remaining <= 0 || stop.aborted || bytes >= maxBytes) break;
-      if (out.length >= RECORDS_PER_RESPONSE_MAX) break;
-      const parts = assignedPartitions(inst).map((p): [string, number] => [p.topic, p.partition]);
-      const wait = new AbortController();
-      const timer = setTimeout(() => wait.abort(), Math.min(remaining, ASSIGNMENT_RECHECK_MS));
-      try {
-        await this.#deps.logs.waitForData(parts, AbortSignal.any([wait.signal, stop]));
-      } finally {
-        clearTimeout(timer);
-      }
+    } finally {
+      for (const s of sources) s.removeEventListener("abort", onStop);
     }
     if (inst.autoCommit && out.length > 0) {
       this.#syncGeneration(inst);

@@ -63,7 +63,7 @@ export const handleFetch: Handler<"Fetch"> = async (req, ctx) => {
     const keys = slots.filter((s) => s.topic !== null).map((s) =>
       [s.topic as string, s.partition] as [string, number]
     );
-    const timedOut = await waitUntil(b.logs, keys, left, ctx.signal);
+    const timedOut = await b.logs.waitForDataWithin(keys, left, [ctx.signal]);
     outcomes = readAll(slots, ctx.broker.logs, totalMax, ctx.version);
     if (timedOut) break;
   }
@@ -74,37 +74,6 @@ export const handleFetch: Handler<"Fetch"> = async (req, ctx) => {
     responses: group(slots, outcomes),
   };
 };
-
-/**
- * Waits for data on `keys`, at most `ms`, or until the connection's `signal` aborts; true
- * when the time ran out. Everything it sets up is torn down before it returns: a plain
- * timer and one listener on the long-lived connection signal. (AbortSignal.timeout and
- * AbortSignal.any were used before: the timeout's timer outlived an early wake-up by up to
- * 30 s, and Deno keeps every signal made by AbortSignal.any alive as long as the connection's
- * signal, about 1.6 KB per poll, so a consumer long-polling on one connection leaked.)
- */
-async function waitUntil(
-  logs: LogService,
-  keys: Array<[string, number]>,
-  ms: number,
-  signal: AbortSignal,
-): Promise<boolean> {
-  const wake = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    wake.abort();
-  }, ms);
-  const onClose = () => wake.abort();
-  signal.addEventListener("abort", onClose, { once: true });
-  try {
-    await logs.waitForData(keys, wake.signal);
-  } finally {
-    clearTimeout(timer);
-    signal.removeEventListener("abort", onClose);
-  }
-  return timedOut;
-}
 
 /**
  * Topic names by wire id per store, for Fetch v13+. Listing every topic on every Fetch cost
