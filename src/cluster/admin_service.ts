@@ -27,21 +27,12 @@ import {
 import { InvalidConfigError } from "../storage/mod.ts";
 import { StorageError } from "../util/mod.ts";
 import type { GroupService } from "./group_service.ts";
+import { INTERNAL_TOPICS, isInternalTopic } from "./internal_topics.ts";
 import type { LogService } from "./log_service.ts";
 import { SINGLE_NODE_LEADER_EPOCH } from "./log_service.ts";
 import { applyConfigChanges, type ConfigChange, replaceConfigs } from "./topic_config_catalog.ts";
 
-/** The topics that hold Pyralog's own state (Kafka's Topic.isInternal, plus KRaft's log). */
-export const INTERNAL_TOPICS: ReadonlySet<string> = new Set([
-  "__consumer_offsets",
-  "__transaction_state",
-  "__cluster_metadata",
-]);
-
-/** True for Pyralog's internal topics, which the admin APIs never create, delete or grow. */
-export function isInternalTopic(name: string): boolean {
-  return INTERNAL_TOPICS.has(name);
-}
+export { INTERNAL_TOPICS, isInternalTopic };
 
 /** Why an admin operation was refused. */
 export type AdminErrorKind =

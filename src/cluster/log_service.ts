@@ -21,6 +21,7 @@ import {
 } from "../records/mod.ts";
 import { type PartitionLog, TopicError, type TopicInfo, type TopicStore } from "../storage/mod.ts";
 import { type Clock, FrameDecodeError, StorageError } from "../util/mod.ts";
+import { isInternalTopic } from "./internal_topics.ts";
 import { ProducerStateTable } from "./producer_state.ts";
 
 /** The leader epoch of every partition on a single node. */
@@ -31,6 +32,7 @@ const PRODUCER_SCAN_BYTES = 8 * 1024 * 1024;
 /** Why a partition-level operation failed. */
 export type PartitionErrorKind =
   | "unknown_topic"
+  | "internal_topic"
   | "corrupt"
   | "too_large"
   | "invalid_record"
@@ -127,6 +129,10 @@ export class LogService {
    * acks=0 by the caller).
    */
   async produce(topic: string, partition: number, records: Uint8Array): Promise<ProduceOutcome> {
+    // Only the node writes its own state (the group service appends to its log directly).
+    if (isInternalTopic(topic)) {
+      return err("internal_topic", `Cannot append to internal topic "${topic}"`);
+    }
     const info = this.topicFor(topic, true);
     if (!info || partition < 0 || partition >= info.partitions) {
       return err("unknown_topic", `Unknown topic or partition "${topic}-${partition}"`);

@@ -299,3 +299,14 @@ Deno.test("HTTP topic delete also removes the topic's committed offsets", async 
     );
   });
 });
+
+Deno.test("HTTP refuses appends to internal topics, as Kafka does", async () => {
+  await withApp(async (app, _store, groups) => {
+    groups.ensureOffsetsTopic();
+    const res = await post(app, "/v1/topics/__consumer_offsets/records", {
+      records: [{ value: "forged", partition: 0 }],
+    });
+    strictEqual(res.status, 403);
+    strictEqual((await json(res)).error_code, 40301);
+  });
+});

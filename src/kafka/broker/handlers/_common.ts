@@ -18,6 +18,9 @@ export function partitionErrorCode(kind: PartitionErrorKind): ErrorCodeValue {
   switch (kind) {
     case "unknown_topic":
       return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+    case "internal_topic":
+      // Kafka refuses client appends to internal topics with InvalidTopicException.
+      return ErrorCode.INVALID_TOPIC_EXCEPTION;
     case "corrupt":
       return ErrorCode.CORRUPT_MESSAGE;
     case "too_large":

