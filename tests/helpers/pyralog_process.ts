@@ -109,9 +109,17 @@ export async function startPyralog(options: StartOptions = {}): Promise<PyralogP
           stop,
         };
       }
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += value;
+      // Never block past the deadline (a node started with --log-level warn prints no
+      // startup line): race the read against the time left.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const tick = new Promise<null>((
+        r,
+      ) => (timer = setTimeout(() => r(null), Math.max(1, deadline - Date.now()))));
+      const got = await Promise.race([reader.read(), tick]);
+      clearTimeout(timer);
+      if (got === null) continue;
+      if (got.done) break;
+      text += got.value;
     }
   } catch (err) {
     await stop("SIGKILL");
