@@ -128,3 +128,4 @@ export {
   RANGE_PROTOCOL,
   ROUND_ROBIN_PROTOCOLS,
 } from "./group_member.ts";
+export * from "./placement/mod.ts";
