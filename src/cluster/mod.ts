@@ -129,3 +129,4 @@ export {
   ROUND_ROBIN_PROTOCOLS,
 } from "./group_member.ts";
 export * from "./placement/mod.ts";
+export * from "./transport/mod.ts";

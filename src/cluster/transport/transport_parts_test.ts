@@ -1,0 +1,65 @@
+/**
+ * Tests of the transport's bounded parts shared by TCP and the simulator: `PeerQueue`
+ * (both bounds, FIFO, batching), `HeartbeatBatch` (replace, split at the frame limit) and
+ * `Backoff` (growth, cap, jitter from the seed, reset).
+ */
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import { createPrng } from "../../util/mod.ts";
+import { Backoff } from "./backoff.ts";
+import { HeartbeatBatch } from "./heartbeat_batch.ts";
+import { PeerQueue } from "./peer_queue.ts";
+import { decodeFrame, LENGTH_BYTES } from "./transport_frame.ts";
+
+Deno.test("PeerQueue: bounds frames and bytes, keeps FIFO order, takes batches", () => {
+  const q = new PeerQueue(3, 100);
+  ok(q.push(new Uint8Array(40).fill(1)));
+  ok(q.push(new Uint8Array(40).fill(2)));
+  ok(!q.push(new Uint8Array(30)), "bytes bound");
+  ok(q.push(new Uint8Array(10).fill(3)));
+  ok(!q.push(new Uint8Array(1)), "frames bound");
+  strictEqual(q.bytes, 90);
+  deepStrictEqual(q.take(50).map((f) => f[0]), [1]);
+  deepStrictEqual(q.take(50).map((f) => f[0]), [2, 3]);
+  deepStrictEqual(q.take(50), []);
+  strictEqual(q.bytes, 0);
+  for (let i = 0; i < 5000; i++) {
+    ok(q.push(new Uint8Array([i & 0xff])));
+    strictEqual(q.take(1)[0]?.[0], i & 0xff);
+  }
+  ok(q.push(new Uint8Array(5)));
+  strictEqual(q.clear(), 1);
+  strictEqual(q.frames, 0);
+});
+
+Deno.test("HeartbeatBatch: replaces a group's beat and reports full at the frame limit", () => {
+  const b = new HeartbeatBatch(200);
+  strictEqual(b.add("g1", new Uint8Array([1])), "added");
+  strictEqual(b.add("g1", new Uint8Array([2])), "added");
+  strictEqual(b.size, 1);
+  strictEqual(b.add("g2", new Uint8Array(300)), "too_large");
+  strictEqual(b.add("g2", new Uint8Array(150)), "added");
+  strictEqual(b.add("g3", new Uint8Array(50)), "full");
+  const frame = b.drain();
+  ok(frame !== null);
+  const decoded = decodeFrame(frame.subarray(LENGTH_BYTES));
+  ok(decoded.type === "heartbeats");
+  deepStrictEqual(decoded.beats.map((x) => [x.groupId, x.payload[0]]), [["g1", 2], ["g2", 0]]);
+  strictEqual(b.drain(), null);
+  strictEqual(b.add("g3", new Uint8Array(50)), "added");
+  ok(b.discard());
+  ok(!b.discard());
+});
+
+Deno.test("Backoff: grows to its cap, jitters within [step/2, step], resets", () => {
+  const b = new Backoff(10, 300, createPrng(5));
+  const delays = Array.from({ length: 10 }, () => b.next());
+  for (const [i, d] of delays.entries()) {
+    const step = Math.min(300, 10 * 2 ** i);
+    ok(d >= step / 2 && d <= step, `${i}: ${d}`);
+  }
+  strictEqual(b.attempt, 10);
+  b.reset();
+  ok(b.next() <= 10);
+  const again = new Backoff(10, 300, createPrng(5));
+  deepStrictEqual(Array.from({ length: 10 }, () => again.next()), delays);
+});
