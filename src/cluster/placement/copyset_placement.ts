@@ -32,6 +32,12 @@
  * hold the fewest replicas, which spreads followers. `place` is a pure function of the family
  * and its arguments: the same seed and inputs always give the same replica lists.
  *
+ * Known limit: when R does not divide N, each permutation's wrapped group puts up to R - 1
+ * nodes in one extra copyset, and a leftover node is in that group only. With balanced
+ * leaders, such a family cannot also balance replicas exactly: on 100 nodes with R = 3 the
+ * replica counts per node spread by about 280 around a mean of 300 at S = 2 (P = 1), 60 at
+ * S = 4 and 4 at S = 8 (bench/placement_bench.ts, `replicaSpread`). Larger S dilutes it.
+ *
  * Pure and deterministic: randomness only from the `Prng` passed in; no I/O, no clock.
  */
 import { assert, type NodeId, type Prng } from "../../util/mod.ts";
