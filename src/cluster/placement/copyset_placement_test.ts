@@ -193,3 +193,10 @@ Deno.test("CopysetPlacement.withAddedNodes keeps old copysets and covers new nod
   const third = twoRacks.withAddedNodes([{ id: nodeId(7), rack: "r9" }], createPrng(2));
   ok(third.rackDiversity === "partial" || third.rackDiversity === "distinct");
 });
+
+Deno.test("CopysetPlacement with one replica puts each partition on its leader alone", () => {
+  const f = family(cluster(4), 1, 0);
+  const lists = f.place(8);
+  for (const l of lists) strictEqual(l.length, 1);
+  deepStrictEqual([...counts(lists, (l) => [...l]).values()], [2, 2, 2, 2]);
+});

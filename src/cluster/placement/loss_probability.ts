@@ -132,10 +132,6 @@ function prepare(action: string, options: LossProbabilityOptions): Problem {
   if (n === 0) throw new RangeError(`${action}: the node list is empty`);
   const k = options.failures;
   checkInteger(action, "failure count", k, 0, n);
-  // Keys are base-N numbers of at most k digits; they must stay exact integers.
-  if (Math.pow(n, k) > Number.MAX_SAFE_INTEGER) {
-    throw new RangeError(`${action}: "${n}" nodes and "${k}" failures overflow set keys`);
-  }
   const index = new Map<NodeId, number>();
   options.nodes.forEach((id, i) => {
     if (index.has(id)) throw new RangeError(`${action}: node "${id}" appears twice`);
@@ -154,6 +150,12 @@ function prepare(action: string, options: LossProbabilityOptions): Problem {
       throw new RangeError(`${action}: replica set "${replicas.join(",")}" repeats a node`);
     }
     if (set.length > k) continue; // k failures cannot take all of it
+    // Keys are base-N numbers with one digit per replica; they must stay exact integers.
+    if (Math.pow(n, set.length) > Number.MAX_SAFE_INTEGER) {
+      throw new RangeError(
+        `${action}: replica sets of "${set.length}" nodes among "${n}" overflow set keys`,
+      );
+    }
     let keys = bySize.get(set.length);
     if (keys === undefined) bySize.set(set.length, keys = new Map());
     const key = keyOf(set, n);

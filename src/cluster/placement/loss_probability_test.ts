@@ -140,3 +140,17 @@ Deno.test("copyset placement with a huge scatter width is as exposed as random",
   const { copyset, random } = compare(9, 200, 9);
   ok(copyset >= 0.8 * random, `copyset ${copyset} vs random ${random}`);
 });
+
+Deno.test("copyset placement loses data with k = R failures exactly when they form a copyset", () => {
+  // 30 nodes on 5 racks: P(loss) = copysets / C(30, 3), racks or not.
+  const nodes = ids(30).map((id, i) => ({ id, rack: `r${i % 5}` }));
+  const family = CopysetPlacement.create({
+    nodes,
+    replicationFactor: 3,
+    scatterWidth: 4,
+    prng: createPrng(8),
+  });
+  const e = lossProbability({ nodes: ids(30), replicaSets: family.place(1000), failures: 3 });
+  strictEqual(e.lossableSets, family.copysets.length);
+  strictEqual(e.probability, family.copysets.length / 4060);
+});
