@@ -200,3 +200,31 @@ Deno.test("CopysetPlacement with one replica puts each partition on its leader a
   for (const l of lists) strictEqual(l.length, 1);
   deepStrictEqual([...counts(lists, (l) => [...l]).values()], [2, 2, 2, 2]);
 });
+
+Deno.test("CopysetPlacement keeps its rack and coverage guarantees on random layouts", () => {
+  const prng = createPrng(2024);
+  for (let trial = 0; trial < 200; trial++) {
+    const n = prng.int(3, 40);
+    const r = prng.int(1, Math.min(5, n));
+    const rackCount = prng.int(0, 8);
+    // Skewed rack sizes: rack i is chosen with weight i + 1.
+    const nodes = Array.from({ length: n }, (_, i) => {
+      const pick = Math.floor(Math.sqrt(prng.next() * rackCount * rackCount));
+      return { id: nodeId(i), ...(rackCount > 0 ? { rack: `r${pick}` } : {}) };
+    });
+    const s = prng.int(r - 1, 3 * r);
+    const f = family(nodes, r, s, trial);
+    const racks = rackOf(nodes);
+    const distinctRacks = new Set(nodes.map((node) => node.rack)).size;
+    const expected = rackCount === 0 ? "unracked" : distinctRacks >= r ? "distinct" : "impossible";
+    strictEqual(f.rackDiversity, expected, `trial ${trial}`);
+    for (const set of f.copysets) {
+      strictEqual(new Set(set).size, r, `trial ${trial}`);
+      if (expected === "distinct") strictEqual(new Set(set.map((id) => racks.get(id))).size, r);
+    }
+    for (const node of nodes) ok(f.copysetsOf(node.id).length >= 1, `trial ${trial}`);
+    const lists = f.place(n * 3);
+    const leaders = [...counts(lists, (l) => [l[0] as NodeId]).values()];
+    ok(leaders.length === n && Math.max(...leaders) - Math.min(...leaders) <= 1, `trial ${trial}`);
+  }
+});
