@@ -14,11 +14,20 @@
  *   order) from each of the R racks with the most nodes still ungrouped, ties broken by a
  *   random rack order. With no racks every node is its own rack, which is exactly the paper's
  *   "cut a random permutation into consecutive groups".
- * - The nodes left when fewer than R racks still hold ungrouped nodes (the N mod R tail, or the
- *   surplus of a rack larger than N/R) wrap around as in the paper: each leftover group takes
- *   one leftover node per leftover rack and is completed with already-grouped nodes of other
- *   racks, least used first. So every copyset spans R distinct racks whenever the cluster has
- *   at least R racks, and every node is in every permutation.
+ * - The N mod R tail (m < R nodes left over) becomes a ring: g full groups (g = 1 without
+ *   racks) plus the m leftovers, B = gR + m nodes in a circle, covered by its B windows of R
+ *   consecutive nodes, so each of those nodes is in exactly R copysets of the permutation (the
+ *   others in one). This tail keeps the node/copyset incidence regular enough that it lets
+ *   `place` balance replicas; the paper's plain wrap-around (leftovers completed with nodes
+ *   from earlier groups) puts a leftover node in fewer copysets than its fillers, which with
+ *   P = 1 on 100 nodes left replica counts spread by 280 around a mean of 300 (now 2).
+ *   With racks, the ring may take several groups so that nodes of one rack sit R apart on it;
+ *   when no ring is found (3 racks and R = 3 admit none), or when more than R - 1 nodes are
+ *   left (the surplus of a rack larger than N/R), the leftovers wrap as in the paper: each
+ *   leftover group takes one leftover node per leftover rack and is completed with
+ *   already-grouped nodes of other racks, least used first.
+ * - So every copyset spans R distinct racks whenever the cluster has at least R racks, and
+ *   every node is in every permutation.
  * - With racks on fewer than R distinct racks, rack diversity is impossible: racks are ignored
  *   (copysets are R distinct nodes) and `rackDiversity` reports "impossible".
  * - Beyond the paper, each permutation is the best of `PERMUTATION_CANDIDATES` seeded draws:
@@ -32,11 +41,9 @@
  * hold the fewest replicas, which spreads followers. `place` is a pure function of the family
  * and its arguments: the same seed and inputs always give the same replica lists.
  *
- * Known limit: when R does not divide N, each permutation's wrapped group puts up to R - 1
- * nodes in one extra copyset, and a leftover node is in that group only. With balanced
- * leaders, such a family cannot also balance replicas exactly: on 100 nodes with R = 3 the
- * replica counts per node spread by about 280 around a mean of 300 at S = 2 (P = 1), 60 at
- * S = 4 and 4 at S = 8 (bench/placement_bench.ts, `replicaSpread`). Larger S dilutes it.
+ * Known limit: when a permutation's tail must wrap (skewed racks), the wrapped nodes are in
+ * more copysets than the others, and with balanced leaders their replica counts cannot be
+ * exactly even; a larger S dilutes this (bench/placement_bench.ts reports `replicaSpread`).
  *
  * Pure and deterministic: randomness only from the `Prng` passed in; no I/O, no clock.
  */
@@ -55,6 +62,10 @@ export type { PlacementNode } from "./_placement_nodes.ts";
 export const MAX_PERMUTATIONS = 1024;
 /** Seeded permutations drawn per permutation kept; the one adding most new pairs wins. */
 export const PERMUTATION_CANDIDATES = 8;
+/** Most full groups a permutation's tail ring may absorb (see `#ring`). */
+export const MAX_RING_GROUPS = 4;
+/** Seeded choices of groups tried per ring size. */
+export const RING_ATTEMPTS = 8;
 /** Most partitions one `place` call assigns. */
 export const MAX_PLACED_PARTITIONS = 1_000_000;
 
@@ -379,6 +390,10 @@ class FamilyBuilder {
       if (chosen.length < r || left(chosen[r - 1] as number) === 0) break;
       groups.push(chosen.map((k) => this.#take(queues, taken, k)));
     }
+    const leftovers = order.flatMap((k) => (queues[k] as number[]).slice(taken[k] as number));
+    if (leftovers.length > 0 && leftovers.length < r) {
+      if (this.#ring(groups, leftovers, prng)) return groups;
+    }
     const appearances = [...this.#uses];
     for (const g of groups) for (const i of g) appearances[i] = (appearances[i] as number) + 1;
     const tiebreak = this.#indexed.nodes.map(() => prng.nextU32());
@@ -406,6 +421,80 @@ class FamilyBuilder {
       groups.push(group);
     }
     return groups;
+  }
+
+  /**
+   * The balanced tail for m = leftovers < R nodes: g full groups and the leftovers, B = gR + m
+   * nodes, placed on a ring and covered by its B windows of R consecutive nodes, so each of them
+   * is in exactly R copysets of this permutation. A regular tail lets `place` give every node
+   * the same replica count; a plain wrap cannot (with P = 1 its leftover node would be in one
+   * copyset and its fillers in two). With racks every window must hold distinct racks, so
+   * nodes of one rack must sit at least R apart on the ring; g grows from 1 to
+   * `MAX_RING_GROUPS` (4 racks and R = 3 need g = 2: A B C D A B C D), each g tried over
+   * `RING_ATTEMPTS` seeded choices of groups (first the least used, then random). Replaces the
+   * groups in `groups` by the windows and returns true, or returns false (leaving `groups`
+   * alone) when no ring is found, e.g. 3 racks and R = 3, where no ring of 3g + m racks exists.
+   */
+  #ring(groups: number[][], leftovers: readonly number[], prng: Prng): boolean {
+    const r = this.#r;
+    const byUse = groups.map((g, gi) => ({
+      gi,
+      uses: g.reduce((sum, i) => sum + (this.#uses[i] as number), 0),
+    })).sort((a, b) => a.uses - b.uses || a.gi - b.gi).map((x) => x.gi);
+    for (let g = 1; g <= Math.min(MAX_RING_GROUPS, groups.length); g++) {
+      for (let attempt = 0; attempt < RING_ATTEMPTS; attempt++) {
+        const picks = attempt === 0 ? byUse.slice(0, g) : shuffle([...byUse], prng).slice(0, g);
+        const block = [...picks.flatMap((gi) => groups[gi] as number[]), ...leftovers];
+        const ring = this.#arrangeRing(block, prng);
+        if (ring === undefined) continue;
+        const windows = ring.map((_, i) =>
+          Array.from({ length: r }, (_, j) => ring[(i + j) % ring.length] as number)
+        );
+        for (const gi of [...picks].sort((a, b) => b - a)) groups.splice(gi, 1);
+        groups.push(...windows);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * A seeded ring order of `block` in which every R consecutive nodes (cyclically) have
+   * distinct racks, or undefined. Greedy: each position takes a node of the rack with most
+   * nodes left among racks absent from the previous R - 1 positions (ties by a seeded rack
+   * order); the wrap-around windows are then checked.
+   */
+  #arrangeRing(block: readonly number[], prng: Prng): number[] | undefined {
+    const r = this.#r;
+    const rackOf = this.#rackOf;
+    const byRack = new Map<number, number[]>();
+    for (const i of shuffle([...block], prng)) {
+      const k = rackOf[i] as number;
+      const list = byRack.get(k);
+      if (list === undefined) byRack.set(k, [i]);
+      else list.push(i);
+    }
+    const racks = shuffle([...byRack.keys()], prng);
+    const ring: number[] = [];
+    while (ring.length < block.length) {
+      const recent = new Set(ring.slice(Math.max(0, ring.length - (r - 1))).map((i) => rackOf[i]));
+      let best: number[] | undefined;
+      for (const k of racks) {
+        const list = byRack.get(k) as number[];
+        if (list.length === 0 || recent.has(k)) continue;
+        if (best === undefined || list.length > best.length) best = list;
+      }
+      if (best === undefined) return undefined;
+      ring.push(best.pop() as number);
+    }
+    for (let i = 0; i < ring.length; i++) {
+      const window = Array.from(
+        { length: r },
+        (_, j) => rackOf[ring[(i + j) % ring.length] as number],
+      );
+      if (new Set(window).size < r) return undefined;
+    }
+    return ring;
   }
 
   #take(queues: readonly number[][], taken: number[], k: number): number {
