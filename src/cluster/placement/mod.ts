@@ -34,10 +34,12 @@ export {
   type CopysetPlacementOptions,
   MAX_PERMUTATIONS,
   MAX_PLACED_PARTITIONS,
+  MAX_RING_GROUPS,
   type NodeLoad,
   PERMUTATION_CANDIDATES,
   type PlacementNode,
   type RackDiversity,
+  RING_ATTEMPTS,
 } from "./copyset_placement.ts";
 export { randomPlacement, type RandomPlacementOptions } from "./random_placement.ts";
 export {
