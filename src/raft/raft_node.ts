@@ -562,7 +562,7 @@ export class RaftNode {
     return true;
   }
 
-  /** A message from an older term: tell stale leaders and pre-candidates our term. */
+  /** A message from an older term: tell stale leaders and candidates our term. */
   #answerStale(msg: Message): void {
     if (msg.type === "append" || msg.type === "heartbeat" || msg.type === "installSnapshot") {
       // With pre-vote and check-quorum a deposed leader may not learn of the new term
@@ -576,8 +576,12 @@ export class RaftNode {
         durableEnd: none,
         logEnd: this.#log.end(),
       });
-    } else if (msg.type === "preVote") {
-      this.#send({ type: "preVoteResp", to: msg.from, granted: false });
+    } else if (msg.type === "preVote" || msg.type === "vote") {
+      // §5.1 (RequestVote reply carries currentTerm): a candidate behind in terms learns
+      // ours. Without it a candidate whose only peers moved on (say, the one other voter
+      // of a new configuration) keeps campaigning in stale terms that are never answered.
+      const type = msg.type === "vote" ? "voteResp" : "preVoteResp";
+      this.#send({ type, to: msg.from, granted: false });
     }
   }
 

@@ -681,3 +681,30 @@ Deno.test("write caching: a leader learns from heartbeats that a follower lost u
   assert.equal(c.node(1).highWatermark, hw + 3);
   assert.equal(c.log(3).endOffset(), c.log(1).endOffset());
 });
+
+Deno.test("§5.1 a stale vote request is refused with our term so the candidate catches up", () => {
+  const raft = new RaftNode({
+    id: nodeId(1),
+    log: new MemoryLog(),
+    prng: createPrng(1),
+    membership: { voters: [1, 2].map(nodeId), learners: [] },
+    hardState: { term: term(9), votedFor: undefined, highWatermark: offset(0) },
+    electionTicks: ELECTION_TICKS,
+    heartbeatTicks: 1,
+  });
+  raft.step({
+    type: "vote",
+    term: term(4),
+    from: nodeId(2),
+    to: nodeId(1),
+    logEnd: offset(50),
+    lastTerm: term(4),
+    transfer: false,
+  });
+  const rd = raft.ready();
+  assert.deepEqual(
+    rd.messages.map((m) => [m.type, m.term, m.type === "voteResp" && m.granted]),
+    [["voteResp", 9, false]],
+  );
+  raft.advance(rd);
+});

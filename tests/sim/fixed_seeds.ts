@@ -29,6 +29,8 @@ export const REGRESSION_SEEDS: readonly number[] = [
   //           answers repeat the follower's match and durable ends)
   2001350, // a write-caching follower lost acknowledged entries in a crash and a leader
   //           with nothing new to send never noticed (fixed: heartbeat answers carry logEnd)
+  5002299, // with --safety-ms 30000: a candidate whose only peer had a higher term was never
+  //           answered (fixed: stale vote requests are refused with our term, §5.1)
 ];
 
 /** Seeds 1..N run on every test run in addition to the regression seeds. */

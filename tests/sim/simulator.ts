@@ -738,6 +738,16 @@ class Simulation {
     }
     for (const node of this.#nodes.values()) this.#resume(node.id);
     this.#log("heal: liveness phase");
+    if (this.#trace !== undefined) {
+      for (const node of this.#nodes.values()) {
+        const raft = node.raft;
+        if (raft === undefined) continue;
+        const m = raft.membership;
+        this.#log(
+          `n${node.id} ${raft.role} t${raft.term} log=${raft.logStart}..${raft.logEnd} hw=${raft.highWatermark} voters=${m.voters} learners=${m.learners}`,
+        );
+      }
+    }
   }
 
   #checkLiveness(): void {
