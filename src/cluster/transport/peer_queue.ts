@@ -7,6 +7,10 @@ import { assert } from "../../util/mod.ts";
 
 /** Compact the backing array once this many taken slots pile up at its head. */
 const COMPACT_AFTER = 1024;
+/** Frames are carved out of slabs of this size, so adjacent frames are written uncopied. */
+export const SLAB_BYTES = 256 * 1024;
+/** Frames larger than this get a buffer of their own. */
+const SLAB_FRAME_MAX = SLAB_BYTES / 4;
 
 /** A bounded queue of frames. */
 export class PeerQueue {
@@ -15,6 +19,8 @@ export class PeerQueue {
   #frames: Uint8Array[] = [];
   #head = 0;
   #bytes = 0;
+  #slab = new Uint8Array(0);
+  #slabAt = 0;
 
   constructor(maxFrames: number, maxBytes: number) {
     assert(maxFrames > 0 && maxBytes > 0, "queue bounds must be positive");
@@ -30,11 +36,29 @@ export class PeerQueue {
     return this.#bytes;
   }
 
+  /** Whether a frame of `bytes` would fit under both bounds now. */
+  fits(bytes: number): boolean {
+    return this.frames < this.#maxFrames && this.#bytes + bytes <= this.#maxBytes;
+  }
+
+  /**
+   * Room for one frame of `n` bytes, carved from the current slab when small: frames
+   * allocated one after another are contiguous, and `runs` merges them into one write.
+   */
+  alloc(n: number): Uint8Array {
+    if (n > SLAB_FRAME_MAX) return new Uint8Array(n);
+    if (this.#slabAt + n > this.#slab.length) {
+      this.#slab = new Uint8Array(SLAB_BYTES);
+      this.#slabAt = 0;
+    }
+    const out = this.#slab.subarray(this.#slabAt, this.#slabAt + n);
+    this.#slabAt += n;
+    return out;
+  }
+
   /** Appends a frame; false when it would exceed either bound. */
   push(frame: Uint8Array): boolean {
-    if (this.frames >= this.#maxFrames || this.#bytes + frame.length > this.#maxBytes) {
-      return false;
-    }
+    if (!this.fits(frame.length)) return false;
     this.#frames.push(frame);
     this.#bytes += frame.length;
     return true;
@@ -71,4 +95,25 @@ export class PeerQueue {
     this.#bytes = 0;
     return n;
   }
+}
+
+/**
+ * Merges frames that lie next to each other in one buffer (see `PeerQueue.alloc`) into
+ * single views, so a batch is written without copying; other frames stay as they are.
+ */
+export function runs(frames: readonly Uint8Array[]): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let run: Uint8Array | null = null;
+  for (const f of frames) {
+    if (
+      run !== null && f.buffer === run.buffer && f.byteOffset === run.byteOffset + run.length
+    ) {
+      run = new Uint8Array(run.buffer, run.byteOffset, run.length + f.length);
+    } else {
+      if (run !== null) out.push(run);
+      run = f;
+    }
+  }
+  if (run !== null) out.push(run);
+  return out;
 }

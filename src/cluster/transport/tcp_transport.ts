@@ -28,7 +28,7 @@ import { FrameDecodeError, type NodeId, type Prng, TransportError } from "../../
 import { Backoff } from "./backoff.ts";
 import { FrameReader } from "./frame_reader.ts";
 import { HeartbeatBatch } from "./heartbeat_batch.ts";
-import { PeerQueue } from "./peer_queue.ts";
+import { PeerQueue, runs } from "./peer_queue.ts";
 import { realScheduler, type Scheduler, type Timer } from "./scheduler.ts";
 import {
   DEFAULT_BACKOFF_BASE_MS,
@@ -52,12 +52,15 @@ import {
   encodeGroupId,
   encodeHello,
   encodeMessage,
+  LENGTH_BYTES,
   messageFrameLength,
   type TransportFrame,
 } from "./transport_frame.ts";
 
 /** Frames are written in batches of up to this many bytes (one syscall per batch). */
 export const WRITE_BATCH_BYTES = 256 * 1024;
+/** Pieces at least this large are written as they are rather than gathered into one. */
+const GATHER_MAX_BYTES = 64 * 1024;
 /** Default time a connection may take to exchange hellos. */
 export const DEFAULT_HELLO_TIMEOUT_MS = 5000;
 
@@ -272,7 +275,12 @@ export class TcpTransport implements Transport {
       link.droppedFrames++;
       return { type: "dropped", reason: "too_large" };
     }
-    return link.enqueue(encodeMessage(gid, envelope.payload));
+    const bytes = LENGTH_BYTES + messageFrameLength(gid.length, envelope.payload.length);
+    if (!link.fits(bytes)) {
+      link.droppedFrames++;
+      return { type: "dropped", reason: "queue_full" };
+    }
+    return link.enqueue(encodeMessage(gid, envelope.payload, link.alloc));
   }
 
   heartbeat(to: NodeId, groupId: string, payload: Uint8Array): SendResult {
@@ -464,6 +472,14 @@ class OutboundLink {
     this.#cycle = this.#run(++this.#gen);
   }
 
+  /** Whether a frame of `bytes` fits in the queue now. */
+  fits(bytes: number): boolean {
+    return this.#queue.fits(bytes);
+  }
+
+  /** Room for a frame in the queue's slab. */
+  readonly alloc = (n: number): Uint8Array => this.#queue.alloc(n);
+
   enqueue(frame: Uint8Array): SendResult {
     if (!this.#queue.push(frame)) {
       this.droppedFrames++;
@@ -586,7 +602,13 @@ class OutboundLink {
       // Each iteration removes at least one frame from the bounded queue.
       while (gen === this.#gen && this.state === "connected" && this.#queue.frames > 0) {
         batch = this.#queue.take(WRITE_BATCH_BYTES);
-        await writeAll(conn, concat(batch));
+        const pieces = runs(batch);
+        // Adjacent slab frames go out uncopied; scattered small ones are gathered once.
+        if (pieces.length === 1 || pieces.every((p) => p.length >= GATHER_MAX_BYTES)) {
+          for (const p of pieces) await writeAll(conn, p);
+        } else {
+          await writeAll(conn, concat(pieces));
+        }
         this.sentFrames += batch.length;
         batch = [];
       }

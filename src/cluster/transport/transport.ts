@@ -39,7 +39,12 @@ export const DEFAULT_BACKOFF_BASE_MS = 50;
 /** Default cap of the reconnect delay. */
 export const DEFAULT_BACKOFF_MAX_MS = 2000;
 
-/** One group's payload: what the transport carries, opaque to it. */
+/**
+ * One group's payload: what the transport carries, opaque to it. A sent payload is copied
+ * before `send` returns (the caller may reuse its buffer). A received payload is a view
+ * into a read buffer that is never written again; a handler that keeps a small payload for
+ * long should `slice()` it, so as not to keep the whole read chunk (64 KiB) alive.
+ */
 export interface Envelope {
   /** The Raft group, e.g. "__cluster_metadata-0" or "orders-3"; at most 1 KiB of UTF-8. */
   readonly groupId: string;

@@ -43,19 +43,56 @@ export type TransportFrame =
 
 const utf8 = new TextEncoder();
 const utf8Strict = new TextDecoder("utf-8", { fatal: true });
+/** The last string decoded, and its bytes (see `BodyReader.text`). */
+let lastText = { bytes: new Uint8Array(0), text: "" };
 
-/** A group id as UTF-8, or null when it is longer than `GROUP_ID_MAX_BYTES`. */
+/** Group ids encoded recently (a node serves a bounded set of groups; cleared when full). */
+const GROUP_ID_CACHE_MAX = 4096;
+const groupIdCache = new Map<string, Uint8Array>();
+
+/**
+ * A group id as UTF-8, or null when it is longer than `GROUP_ID_MAX_BYTES`. The bytes are
+ * shared through a small cache: callers must not modify them.
+ */
 export function encodeGroupId(groupId: string): Uint8Array | null {
-  const bytes = utf8.encode(groupId);
+  let bytes = groupIdCache.get(groupId);
+  if (bytes === undefined) {
+    bytes = utf8.encode(groupId);
+    if (groupIdCache.size >= GROUP_ID_CACHE_MAX) groupIdCache.clear();
+    groupIdCache.set(groupId, bytes);
+  }
   return bytes.length > GROUP_ID_MAX_BYTES ? null : bytes;
 }
 
-function header(length: number, kind: number): { out: Uint8Array; view: DataView } {
-  const out = new Uint8Array(LENGTH_BYTES + length);
-  const view = new DataView(out.buffer);
-  view.setInt32(0, length);
+/** Writes a big-endian uint16 (no DataView: this is on the per-message path). */
+function putU16(out: Uint8Array, at: number, v: number): void {
+  out[at] = v >>> 8;
+  out[at + 1] = v;
+}
+
+/** Writes a big-endian int32. */
+function putI32(out: Uint8Array, at: number, v: number): void {
+  out[at] = v >>> 24;
+  out[at + 1] = v >>> 16;
+  out[at + 2] = v >>> 8;
+  out[at + 3] = v;
+}
+
+/** Reads a big-endian int32. */
+export function getI32(bytes: Uint8Array, at: number): number {
+  return ((bytes[at] ?? 0) << 24) | ((bytes[at + 1] ?? 0) << 16) | ((bytes[at + 2] ?? 0) << 8) |
+    (bytes[at + 3] ?? 0);
+}
+
+/** Where an encoder gets its bytes (zeroed or not: every byte is written). */
+export type FrameAlloc = (bytes: number) => Uint8Array;
+const newBytes: FrameAlloc = (n) => new Uint8Array(n);
+
+function header(length: number, kind: number, alloc: FrameAlloc = newBytes): Uint8Array {
+  const out = alloc(LENGTH_BYTES + length);
+  putI32(out, 0, length);
   out[LENGTH_BYTES] = kind;
-  return { out, view };
+  return out;
 }
 
 /** Encodes a HELLO frame. */
@@ -68,10 +105,10 @@ export function encodeHello(
   if (cid.length > CLUSTER_ID_MAX_BYTES) {
     throw new RangeError(`Cannot encode hello: cluster id longer than ${CLUSTER_ID_MAX_BYTES}`);
   }
-  const { out, view } = header(1 + 2 + 4 + 2 + cid.length, FrameKind.hello);
-  view.setUint16(5, protocolVersion);
-  view.setInt32(7, id);
-  view.setUint16(11, cid.length);
+  const out = header(1 + 2 + 4 + 2 + cid.length, FrameKind.hello);
+  putU16(out, 5, protocolVersion);
+  putI32(out, 7, id);
+  putU16(out, 11, cid.length);
   out.set(cid, 13);
   return out;
 }
@@ -82,12 +119,14 @@ export function messageFrameLength(groupIdBytes: number, payloadBytes: number): 
 }
 
 /** Encodes a MESSAGE frame from an already encoded group id. */
-export function encodeMessage(groupId: Uint8Array, payload: Uint8Array): Uint8Array {
-  const { out, view } = header(
-    messageFrameLength(groupId.length, payload.length),
-    FrameKind.message,
-  );
-  view.setUint16(5, groupId.length);
+export function encodeMessage(
+  groupId: Uint8Array,
+  payload: Uint8Array,
+  alloc: FrameAlloc = newBytes,
+): Uint8Array {
+  const length = messageFrameLength(groupId.length, payload.length);
+  const out = header(length, FrameKind.message, alloc);
+  putU16(out, 5, groupId.length);
   out.set(groupId, 7);
   out.set(payload, 7 + groupId.length);
   return out;
@@ -109,14 +148,14 @@ export function encodeHeartbeats(
 ): Uint8Array {
   let total = 0;
   for (const b of beats) total += beatBytes(b.groupId.length, b.payload.length);
-  const { out, view } = header(heartbeatsFrameLength(total), FrameKind.heartbeats);
-  view.setInt32(5, beats.length);
+  const out = header(heartbeatsFrameLength(total), FrameKind.heartbeats);
+  putI32(out, 5, beats.length);
   let at = 9;
   for (const b of beats) {
-    view.setUint16(at, b.groupId.length);
+    putU16(out, at, b.groupId.length);
     out.set(b.groupId, at + 2);
     at += 2 + b.groupId.length;
-    view.setInt32(at, b.payload.length);
+    putI32(out, at, b.payload.length);
     out.set(b.payload, at + 4);
     at += 4 + b.payload.length;
   }
@@ -126,11 +165,9 @@ export function encodeHeartbeats(
 /** Reads fields of one frame body, refusing any read past its end. */
 class BodyReader {
   readonly #bytes: Uint8Array;
-  readonly #view: DataView;
   #at: number;
   constructor(bytes: Uint8Array, at: number) {
     this.#bytes = bytes;
-    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.#at = at;
   }
   get remaining(): number {
@@ -145,13 +182,14 @@ class BodyReader {
   }
   u16(what: string): number {
     this.#need(2, what);
-    const v = this.#view.getUint16(this.#at);
+    const b = this.#bytes;
+    const v = ((b[this.#at] ?? 0) << 8) | (b[this.#at + 1] ?? 0);
     this.#at += 2;
     return v;
   }
   i32(what: string): number {
     this.#need(4, what);
-    const v = this.#view.getInt32(this.#at);
+    const v = getI32(this.#bytes, this.#at);
     this.#at += 4;
     return v;
   }
@@ -163,8 +201,15 @@ class BodyReader {
     return v;
   }
   text(n: number, what: string): string {
+    const bytes = this.bytes(n, what);
+    // Consecutive frames mostly name the same group: reuse the last decoded string.
+    if (bytes.length === lastText.bytes.length && bytes.every((x, i) => x === lastText.bytes[i])) {
+      return lastText.text;
+    }
     try {
-      return utf8Strict.decode(this.bytes(n, what));
+      const text = utf8Strict.decode(bytes);
+      if (bytes.length <= GROUP_ID_MAX_BYTES) lastText = { bytes: bytes.slice(), text };
+      return text;
     } catch (err) {
       if (err instanceof FrameDecodeError) throw err;
       throw new FrameDecodeError(`Cannot decode transport frame: ${what} is not UTF-8`, {

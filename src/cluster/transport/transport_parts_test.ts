@@ -7,7 +7,7 @@ import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { createPrng } from "../../util/mod.ts";
 import { Backoff } from "./backoff.ts";
 import { HeartbeatBatch } from "./heartbeat_batch.ts";
-import { PeerQueue } from "./peer_queue.ts";
+import { PeerQueue, runs } from "./peer_queue.ts";
 import { decodeFrame, LENGTH_BYTES } from "./transport_frame.ts";
 
 Deno.test("PeerQueue: bounds frames and bytes, keeps FIFO order, takes batches", () => {
@@ -62,4 +62,19 @@ Deno.test("Backoff: grows to its cap, jitters within [step/2, step], resets", ()
   ok(b.next() <= 10);
   const again = new Backoff(10, 300, createPrng(5));
   deepStrictEqual(Array.from({ length: 10 }, () => again.next()), delays);
+});
+
+Deno.test("PeerQueue: slab frames are contiguous and runs() merges them without copying", () => {
+  const q = new PeerQueue(100, 1 << 20);
+  const a = q.alloc(10).fill(1);
+  const b = q.alloc(20).fill(2);
+  const big = q.alloc(100_000).fill(3);
+  const c = q.alloc(5).fill(4);
+  ok(a.buffer === b.buffer && b.buffer === c.buffer && big.buffer !== a.buffer);
+  const merged = runs([a, b, big, c]);
+  strictEqual(merged.length, 3);
+  strictEqual(merged[0]?.length, 30);
+  strictEqual(merged[0]?.buffer, a.buffer, "a view, not a copy");
+  deepStrictEqual(runs([b, a]).map((r) => r.length), [20, 10], "out of order: not merged");
+  ok(q.fits(1 << 20) && !q.fits((1 << 20) + 1));
 });
