@@ -61,6 +61,8 @@ import {
 export const WRITE_BATCH_BYTES = 256 * 1024;
 /** Pieces at least this large are written as they are rather than gathered into one. */
 const GATHER_MAX_BYTES = 64 * 1024;
+/** Most inbound connections (with or without a hello yet) a transport keeps open. */
+export const MAX_INBOUND_CONNECTIONS = 1024;
 /** Default time a connection may take to exchange hellos. */
 export const DEFAULT_HELLO_TIMEOUT_MS = 5000;
 
@@ -173,7 +175,6 @@ export class TcpTransport implements Transport {
   readonly #prng: Prng;
   readonly #scheduler: Scheduler;
   readonly #timers = new Set<Timer>();
-  readonly #abort = new AbortController();
   readonly #links = new Map<NodeId, OutboundLink>();
   readonly #inbound = new Set<InboundConnection>();
   readonly #inboundByNode = new Map<NodeId, InboundConnection>();
@@ -249,7 +250,6 @@ export class TcpTransport implements Transport {
     const link = new OutboundLink(this.#s, id, addr, {
       backoff: new Backoff(this.#s.backoffBaseMs, this.#s.backoffMaxMs, this.#prng.fork()),
       setTimer: (fn, ms) => this.#setTimer(fn, ms),
-      signal: this.#abort.signal,
     });
     this.#links.set(id, link);
     link.start();
@@ -319,7 +319,6 @@ export class TcpTransport implements Transport {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#abort.abort();
     try {
       this.#listener.close();
     } catch {
@@ -367,6 +366,15 @@ export class TcpTransport implements Transport {
         if (this.#closed) {
           closeQuietly(conn);
           break;
+        }
+        if (this.#inbound.size >= MAX_INBOUND_CONNECTIONS) {
+          const a = conn.remoteAddr;
+          this.#s.log(
+            "warn",
+            `Refusing connection from ${a.hostname}:${a.port}: ${MAX_INBOUND_CONNECTIONS} connections are open`,
+          );
+          closeQuietly(conn);
+          continue;
         }
         const c = new InboundConnection(this.#s, conn, {
           setTimer: (fn, ms) => this.#setTimer(fn, ms),
@@ -416,7 +424,6 @@ export class TcpTransport implements Transport {
 interface LinkHooks {
   readonly backoff: Backoff;
   readonly setTimer: (fn: () => void, ms: number) => Timer;
-  readonly signal: AbortSignal;
 }
 
 /** The outbound connection to one peer: its queue, heartbeat batch, writer and redials. */
@@ -435,6 +442,8 @@ class OutboundLink {
   /** Bumped by every connection attempt; stale failure reports compare it. */
   #gen = 0;
   #timer: Timer | null = null;
+  /** Aborts the dial in progress (on close or when the hello deadline passes). */
+  #attempt: AbortController | null = null;
   #cycle: Promise<void> = Promise.resolve();
   #writer: Promise<void> = Promise.resolve();
   #writing = false;
@@ -504,6 +513,7 @@ class OutboundLink {
     this.#gen++;
     if (this.#timer !== null) this.#timer.cancel();
     this.#timer = null;
+    this.#attempt?.abort();
     if (this.#conn !== null) closeQuietly(this.#conn);
     this.#queue.clear();
     this.batch.discard();
@@ -514,15 +524,28 @@ class OutboundLink {
   /** One connection's life: dial, exchange hellos, then watch for its end. */
   async #run(gen: number): Promise<void> {
     this.state = "connecting";
+    const attempt = new AbortController();
+    this.#attempt = attempt;
+    // One deadline covers the dial and the hello exchange (a black-holed address must not
+    // leave the link "connecting" for the OS's minutes-long connect timeout).
+    const helloTimer = this.#hooks.setTimer(() => {
+      attempt.abort();
+      this.#failed(
+        gen,
+        new TransportError(`No hello from ${this.#name} in ${this.#s.helloTimeoutMs} ms`),
+      );
+    }, this.#s.helloTimeoutMs);
     let conn: Deno.TcpConn;
     try {
-      conn = await Deno.connect({ ...this.addr, transport: "tcp", signal: this.#hooks.signal });
+      conn = await Deno.connect({ ...this.addr, transport: "tcp", signal: attempt.signal });
     } catch (err) {
+      helloTimer.cancel();
       this.#failed(gen, new TransportError(`Cannot connect to ${this.#name}`, { cause: err }));
       return;
     }
     if (gen !== this.#gen) {
-      closeQuietly(conn); // closed while dialing
+      helloTimer.cancel();
+      closeQuietly(conn); // closed or timed out while dialing
       return;
     }
     this.#conn = conn;
@@ -531,9 +554,6 @@ class OutboundLink {
     } catch {
       // Latency only: frames still flow without TCP_NODELAY.
     }
-    const helloTimer = this.#hooks.setTimer(() => {
-      this.#failed(gen, new TransportError(`No hello from ${this.#name} in time`));
-    }, this.#s.helloTimeoutMs);
     try {
       await writeAll(conn, this.#s.hello);
       const reader = new FrameReader(conn, this.#s.maxFrameBytes);

@@ -271,3 +271,37 @@ Deno.test("TcpTransport: listen on a taken port fails with a TransportError", ()
     l.close();
   }
 });
+
+Deno.test("TcpTransport: hello deadlines close silent connections on both sides", async () => {
+  const logs: string[] = [];
+  const silent = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const t = TcpTransport.listen({
+    nodeId: nodeId(1),
+    clusterId: "c",
+    port: 0,
+    prng: createPrng(1),
+    helloTimeoutMs: 30,
+    backoffBaseMs: 1000,
+    backoffMaxMs: 1000,
+    log: (level, m) => logs.push(`${level}: ${m}`),
+    peers: [[nodeId(2), { hostname: "127.0.0.1", port: silent.addr.port }]],
+  });
+  const accepted: Deno.Conn[] = [];
+  const acceptOne = silent.accept().then((c) => accepted.push(c));
+  try {
+    // Outbound: the peer accepts but never answers the hello.
+    await waitFor(() => logs.some((l) => l.includes("No hello from peer 2")), "dialer gives up");
+    strictEqual(t.peers()[0]?.state, "backing_off");
+    // Inbound: a client connects and says nothing.
+    const mute = await Deno.connect({ hostname: "127.0.0.1", port: t.addr.port });
+    const buf = new Uint8Array(16);
+    strictEqual(await mute.read(buf), null, "the transport closes the mute connection");
+    mute.close();
+    ok(logs.some((l) => l.includes("no hello in 30 ms")), logs.join("\n"));
+  } finally {
+    await t.close();
+    await acceptOne;
+    for (const c of accepted) c.close();
+    silent.close();
+  }
+});
