@@ -305,3 +305,77 @@ Deno.test("TcpTransport: hello deadlines close silent connections on both sides"
     silent.close();
   }
 });
+
+/** Opens a raw connection that says hello as `id`; returns it after the answer arrives. */
+async function rawHello(port: number, id: number): Promise<Deno.TcpConn> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  await conn.write(encodeHello(1, nodeId(id), "c"));
+  const buf = new Uint8Array(64);
+  ok((await conn.read(buf) ?? 0) > 0, "hello answered");
+  return conn;
+}
+
+Deno.test("TcpTransport: a second connection from the same node replaces the first", async () => {
+  const { a, b, logsB } = pair();
+  const first = await rawHello(b.addr.port, 9);
+  try {
+    const second = await rawHello(b.addr.port, 9);
+    try {
+      strictEqual(await first.read(new Uint8Array(8)), null, "the older connection is closed");
+      ok(logsB.some((l) => l.includes("Replacing the older connection from node 9")));
+    } finally {
+      second.close();
+    }
+  } finally {
+    first.close();
+    await Promise.all([a.close(), b.close()]);
+  }
+});
+
+Deno.test("TcpTransport: a throwing handler drops that connection only; the peer redials", async () => {
+  const { a, b, logsB } = pair({ backoffBaseMs: 5, backoffMaxMs: 20 });
+  const got: string[] = [];
+  b.onMessage((_from, e) => {
+    const text = new TextDecoder().decode(e.payload);
+    if (text === "boom") throw new Error("handler bug");
+    got.push(text);
+  });
+  try {
+    a.send(nodeId(2), { groupId: "g", payload: new TextEncoder().encode("boom") });
+    await waitFor(() => logsB.some((l) => l.includes("handler failed")), "the bug is logged");
+    await waitFor(() => a.peers()[0]?.state === "connected", "the dialer reconnects");
+    await waitFor(() => {
+      a.send(nodeId(2), { groupId: "g", payload: new TextEncoder().encode("ok") });
+      return got.length > 0;
+    }, "later messages arrive");
+  } finally {
+    await Promise.all([a.close(), b.close()]);
+  }
+});
+
+Deno.test("TcpTransport: addPeer moves a peer to a new address; removePeer forgets it", async () => {
+  const { a, b } = pair();
+  const c = TcpTransport.listen({
+    nodeId: nodeId(2),
+    clusterId: "c",
+    port: 0,
+    prng: createPrng(3),
+  });
+  const got: string[] = [];
+  recordInto(c, got);
+  try {
+    await waitFor(() => a.peers()[0]?.state === "connected", "connected to the first address");
+    a.addPeer(nodeId(2), { hostname: "127.0.0.1", port: c.addr.port });
+    await waitFor(() => a.peers()[0]?.state === "connected", "connected to the new address");
+    a.send(nodeId(2), { groupId: "g", payload: new TextEncoder().encode("moved") });
+    await waitFor(() => got.length === 1, "delivered at the new address");
+    await a.removePeer(nodeId(2));
+    deepStrictEqual(a.peers(), []);
+    deepStrictEqual(a.send(nodeId(2), { groupId: "g", payload: new Uint8Array(1) }), {
+      type: "dropped",
+      reason: "unknown_peer",
+    });
+  } finally {
+    await Promise.all([a.close(), b.close(), c.close()]);
+  }
+});
