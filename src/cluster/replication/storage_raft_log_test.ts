@@ -1,0 +1,77 @@
+/** Tests of StorageRaftLog: the RaftLog contract (shared with MemoryLog) and restarts. */
+import assert from "node:assert/strict";
+import { MemoryLog } from "../../raft/mod.ts";
+import { PartitionLog } from "../../storage/mod.ts";
+import { offset, term } from "../../util/mod.ts";
+import { dataEntry, leaderChangeEntry, raftLogContract } from "./raft_log_contract.ts";
+import { StorageRaftLog } from "./storage_raft_log.ts";
+
+raftLogContract("MemoryLog", () => {
+  const log = new MemoryLog();
+  return Promise.resolve({ log, close: () => Promise.resolve() });
+});
+
+raftLogContract("StorageRaftLog", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "pyralog-raftlog-" });
+  const partition = PartitionLog.open(dir, { config: { fsync: "never" } });
+  const log = StorageRaftLog.open(partition);
+  return {
+    log,
+    close: async () => {
+      await partition.close();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+});
+
+Deno.test("StorageRaftLog rebuilds terms and the term before its start after a restart", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "pyralog-raftlog-" });
+  try {
+    let partition = PartitionLog.open(dir, { config: { fsync: "never", segmentBytes: 1024 } });
+    let log = StorageRaftLog.open(partition);
+    // Enough entries to roll segments, so a prefix deletion removes whole files.
+    const entries = [leaderChangeEntry(0, 1)];
+    for (let i = 0; i < 40; i++) entries.push(dataEntry(1 + i * 5, 5, i < 20 ? 1 : 2));
+    log.append(entries);
+    log.setStart(offset(101), term(1), false);
+    assert.deepEqual(log.termBoundaries().map((b) => [b.start, b.term]), [[101, 2]]);
+    await partition.close();
+
+    partition = PartitionLog.open(dir, { config: { fsync: "never", segmentBytes: 1024 } });
+    log = StorageRaftLog.open(partition);
+    assert.equal(log.startOffset(), 101);
+    assert.equal(log.startTerm(), 1);
+    assert.equal(log.endOffset(), 201);
+    assert.equal(log.termAt(offset(150)), 2);
+    assert.equal(log.entryAt(offset(150)).base, 146);
+    assert.equal(log.entries(offset(101), 1 << 20).length, 20);
+    await partition.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("StorageRaftLog reads entries from disk beyond its in-memory tail", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "pyralog-raftlog-" });
+  try {
+    const partition = PartitionLog.open(dir, { config: { fsync: "never" } });
+    const writer = StorageRaftLog.open(partition);
+    const entries = [];
+    for (let i = 0; i < 1500; i++) entries.push(dataEntry(i * 2, 2, 1 + Math.floor(i / 500)));
+    writer.append(entries);
+    // The tail cache holds at most 1024 entries: offset 1 is read from disk.
+    assert.equal(writer.entryAt(offset(1)).base, 0);
+    assert.equal(writer.entryAt(offset(1001)).term, 2);
+    assert.deepEqual(writer.termBoundaries().map((b) => [b.start, b.term]), [
+      [0, 1],
+      [1000, 2],
+      [2000, 3],
+    ]);
+    const some = writer.entries(offset(0), 10_000);
+    assert.ok(some.length >= 1 && some.length < 1500);
+    assert.equal(some[0]?.base, 0);
+    await partition.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
