@@ -79,6 +79,12 @@ Deno.test("HTTP produce is read by kcat, kcat produce is read over HTTP, /metric
 
     const metrics = await (await fetch(`${base}/metrics`)).text();
     ok(metrics.includes('pyralog_partition_log_end_offset{topic="web",partition="0"} 2'), metrics);
+    ok(/^pyralog_kafka_requests_total\{api="Produce"\} [1-9]/m.test(metrics), metrics);
+    ok(/^pyralog_kafka_requests_total\{api="Fetch"\} [1-9]/m.test(metrics), metrics);
+    ok(metrics.includes('pyralog_kafka_request_duration_seconds_count{api="Metadata"}'), metrics);
+    ok(metrics.includes('pyralog_topic_records_in_total{topic="web"} 2'), metrics);
+    ok(/^pyralog_topic_records_out_total\{topic="web"\} [1-9]/m.test(metrics), metrics);
+    ok(/^pyralog_kafka_connections \d+$/m.test(metrics), metrics);
     const prom = await run("promtool", ["check", "metrics"], metrics);
     strictEqual(prom.code, 0, `promtool: ${prom.out}${prom.err}`);
   } finally {

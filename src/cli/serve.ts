@@ -48,6 +48,43 @@ export function startNode(config: ServeConfig): RunningNode {
     "pyralog_fsync_duration_seconds",
     "Duration of each fdatasync of a partition log.",
   );
+  const kafkaRequests = metrics.counter(
+    "pyralog_kafka_requests_total",
+    "Kafka protocol requests handled, by API.",
+    ["api"],
+  );
+  const kafkaErrors = metrics.counter(
+    "pyralog_kafka_request_errors_total",
+    "Error codes other than NONE in Kafka responses (or a closed connection), by API.",
+    ["api"],
+  );
+  const kafkaLatency = metrics.histogram(
+    "pyralog_kafka_request_duration_seconds",
+    "Time to handle a Kafka request (long polls included), by API.",
+    ["api"],
+  );
+  const bytesIn = metrics.counter(
+    "pyralog_topic_bytes_in_total",
+    "Record batch bytes produced, by topic.",
+    ["topic"],
+  );
+  const recordsIn = metrics.counter(
+    "pyralog_topic_records_in_total",
+    "Records produced, by topic.",
+    ["topic"],
+  );
+  const bytesOut = metrics.counter(
+    "pyralog_topic_bytes_out_total",
+    "Record batch bytes read for consumers (Kafka and HTTP; long-poll re-reads included), by topic.",
+    ["topic"],
+  );
+  const recordsOut = metrics.counter(
+    "pyralog_topic_records_out_total",
+    "Records read for consumers, by topic.",
+    [
+      "topic",
+    ],
+  );
   const store = TopicStore.open(config.dataDir, {
     logDefaults: { fsync: config.fsync },
     onWarning: (m) => log("warn", m),
@@ -61,6 +98,19 @@ export function startNode(config: ServeConfig): RunningNode {
       port: config.kafkaListen.port,
       advertisedHost: config.advertise,
       log,
+      observer: (api, ms, errors) => {
+        kafkaRequests.inc([api]);
+        if (errors > 0) kafkaErrors.inc([api], errors);
+        kafkaLatency.observe([api], ms / 1000);
+      },
+      onRecordsIn: (topic, bytes, records) => {
+        bytesIn.inc([topic], bytes);
+        recordsIn.inc([topic], records);
+      },
+      onRecordsOut: (topic, bytes, records) => {
+        bytesOut.inc([topic], bytes);
+        recordsOut.inc([topic], records);
+      },
     });
   } catch (err) {
     // Release the data directory before reporting, so nothing is left half-open.
@@ -69,6 +119,9 @@ export function startNode(config: ServeConfig): RunningNode {
   }
   const kafka = { host: broker.addr.hostname, port: broker.addr.port };
   nodeMetrics(metrics, store, broker.context.logs, startedMs);
+  const kafkaBroker = broker;
+  metrics.gauge("pyralog_kafka_connections", "Open Kafka protocol client connections.")
+    .collect((set) => set([], kafkaBroker.connectionCount));
   groupMetrics(metrics, store, broker.context.logs, broker.context.groups);
   const shutdownSignal = new AbortController();
   const app = createHttpApp({

@@ -87,6 +87,10 @@ export interface LogServiceOptions {
   autoCreateTopics: boolean;
   defaultPartitions: number;
   clock: Clock;
+  /** Told the bytes and records of every batch appended by a client (metrics). */
+  onRecordsIn?: (topic: string, bytes: number, records: number) => void;
+  /** Told the bytes and records of every read for a consumer, long-poll re-reads included. */
+  onRecordsOut?: (topic: string, bytes: number, records: number) => void;
 }
 
 type Waiter = () => void;
@@ -174,7 +178,17 @@ export class LogService {
         failure ??= storageFailure(e);
       }
     }
-    if (first) this.#notify(`${topic}\u0000${partition}`);
+    if (first) {
+      this.#notify(`${topic}\u0000${partition}`);
+      if (this.#options.onRecordsIn) {
+        let bytes = 0, count = 0;
+        for (const { bytes: b, header } of batches.list) {
+          bytes += b.length;
+          count += header.recordCount;
+        }
+        this.#options.onRecordsIn(topic, bytes, count);
+      }
+    }
     if (failure) return failure;
     return first ?? err("storage", `Append to "${topic}-${partition}" did not advance the log`);
   }
@@ -292,6 +306,11 @@ export class LogService {
           ),
           ...base,
         };
+      }
+      if (this.#options.onRecordsOut && r.bytes.length > 0) {
+        let count = 0;
+        for (const f of iterateBatches(r.bytes)) count += f.header.recordCount;
+        this.#options.onRecordsOut(topic, r.bytes.length, count);
       }
       return { type: "ok", records: r.bytes, nextOffset: r.nextOffset, ...base };
     } catch (e) {

@@ -7,7 +7,7 @@ import type { TopicStore } from "../../storage/mod.ts";
 import { type Clock, systemClock } from "../../util/mod.ts";
 import type { BrokerContext, BrokerLogLevel } from "./broker_context.ts";
 import { HANDLERS } from "./handlers/mod.ts";
-import { KafkaServer } from "./kafka_server.ts";
+import { KafkaServer, type RequestObserver } from "./kafka_server.ts";
 
 /** Settings of a broker. */
 export interface KafkaBrokerOptions {
@@ -24,12 +24,19 @@ export interface KafkaBrokerOptions {
   groupInitialRebalanceDelayMs?: number;
   clock?: Clock;
   log?: (level: BrokerLogLevel, message: string) => void;
+  /** Told about every request (metrics). */
+  observer?: RequestObserver;
+  /** Told the bytes and records produced and read per topic (metrics). */
+  onRecordsIn?: (topic: string, bytes: number, records: number) => void;
+  onRecordsOut?: (topic: string, bytes: number, records: number) => void;
 }
 
 /** A running broker. */
 export interface KafkaBroker {
   readonly context: BrokerContext;
   readonly addr: Deno.NetAddr;
+  /** Open client connections. */
+  readonly connectionCount: number;
   /** Stops the listener after in-flight requests (the store is the caller's to close). */
   close(): Promise<void>;
 }
@@ -49,6 +56,8 @@ export function startKafkaBroker(store: TopicStore, o: KafkaBrokerOptions): Kafk
       autoCreateTopics: o.autoCreateTopics ?? true,
       defaultPartitions: o.defaultPartitions ?? 1,
       clock,
+      ...(o.onRecordsIn ? { onRecordsIn: o.onRecordsIn } : {}),
+      ...(o.onRecordsOut ? { onRecordsOut: o.onRecordsOut } : {}),
     }),
     store,
     producerIds: new ProducerIdAllocator(store.dataDir),
@@ -70,6 +79,7 @@ export function startKafkaBroker(store: TopicStore, o: KafkaBrokerOptions): Kafk
       port: o.port,
       ...(o.maxFrameBytes ? { maxFrameBytes: o.maxFrameBytes } : {}),
       ...(o.idleTimeoutMs ? { idleTimeoutMs: o.idleTimeoutMs } : {}),
+      ...(o.observer ? { observer: o.observer } : {}),
     });
   } catch (err) {
     context.groups.close(); // no timer may outlive a broker that did not start
@@ -79,9 +89,13 @@ export function startKafkaBroker(store: TopicStore, o: KafkaBrokerOptions): Kafk
   if (context.advertisedHost === "0.0.0.0" || context.advertisedHost === "::") {
     context.advertisedHost = "127.0.0.1";
   }
+  const listening = server;
   return {
     context,
     addr: server.addr,
+    get connectionCount() {
+      return listening.connectionCount;
+    },
     close: () => {
       // Stop the group timer first and answer waiting JoinGroup/SyncGroup requests, so the
       // listener's drain of in-flight requests does not wait for rebalances.

@@ -40,6 +40,34 @@ export interface KafkaServerOptions {
   port: number;
   maxFrameBytes?: number;
   idleTimeoutMs?: number;
+  /** Told about every request handled (metrics). */
+  observer?: RequestObserver;
+}
+
+/** Receives one call per request: its API, how long it took, and how it ended. */
+export type RequestObserver = (
+  api: string,
+  durationMs: number,
+  /** Error codes other than NONE in the response, or 1 for a closed connection. */
+  errors: number,
+) => void;
+
+/** Counts non-zero `errorCode` fields in a response body (bounded depth, records skipped). */
+export function countErrorCodes(body: unknown, depth = 0): number {
+  if (depth > 6 || body === null || typeof body !== "object" || body instanceof Uint8Array) {
+    return 0;
+  }
+  let n = 0;
+  if (Array.isArray(body)) {
+    for (const x of body) n += countErrorCodes(x, depth + 1);
+    return n;
+  }
+  for (const [k, v] of Object.entries(body)) {
+    if (k === "errorCode") {
+      if (typeof v === "number" && v !== 0) n++;
+    } else if (typeof v === "object") n += countErrorCodes(v, depth + 1);
+  }
+  return n;
 }
 
 /** The API ranges advertised: the codec's ranges of the APIs that have a handler. */
@@ -58,6 +86,7 @@ export class KafkaServer {
   readonly #handlers: HandlerTable;
   readonly #maxFrameBytes: number;
   readonly #idleTimeoutMs: number;
+  readonly #observer: RequestObserver | null;
   readonly #connections = new Set<Connection>();
   readonly #shutdown = new AbortController();
   #acceptLoop: Promise<void>;
@@ -73,6 +102,7 @@ export class KafkaServer {
     this.#handlers = handlers;
     this.#maxFrameBytes = o.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     this.#idleTimeoutMs = o.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+    this.#observer = o.observer ?? null;
     this.#acceptLoop = this.#accept();
   }
 
@@ -130,6 +160,7 @@ export class KafkaServer {
   /** Internal: what a connection needs. */
   get settings() {
     return {
+      observer: this.#observer,
       ctx: this.#ctx,
       handlers: this.#handlers,
       maxFrameBytes: this.#maxFrameBytes,
@@ -248,8 +279,11 @@ class Connection {
       version: req.header.apiVersion,
       signal: this.#abort.signal,
     };
+    const { observer } = this.#server.settings;
+    const startMs = observer ? performance.now() : 0;
     try {
       const body = await handler(req.body as never, rctx);
+      observer?.(req.api, performance.now() - startMs, body === null ? 0 : countErrorCodes(body));
       if (body === null) return null;
       if (req.api === "Produce" && req.body.acks === 0) return this.#acksZero(body as never);
       return encodeResponseChunks(
@@ -259,6 +293,7 @@ class Connection {
         body as never,
       );
     } catch (err) {
+      observer?.(req.api, performance.now() - startMs, 1);
       // A handler that throws is a bug: log it with its stack and close this connection only.
       ctx.log(
         "error",

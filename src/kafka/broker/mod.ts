@@ -11,4 +11,5 @@ export {
   DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_MAX_FRAME_BYTES,
   KafkaServer,
+  type RequestObserver,
 } from "./kafka_server.ts";
