@@ -4,6 +4,7 @@
  * live node passes `promtool check metrics` (Debian's prometheus package).
  */
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import { Kafka, logLevel } from "kafkajs";
 import { startPyralog } from "./helpers/pyralog_process.ts";
 
 async function run(
@@ -77,8 +78,37 @@ Deno.test("HTTP produce is read by kcat, kcat produce is read over HTTP, /metric
     };
     deepStrictEqual(body.records.map((r) => [r.offset, r.key, r.value]), [[1, "k2", "from-kcat"]]);
 
+    // min.insync.replicas is applied: acks=all needs 2 in-sync replicas, this node has 1.
+    const isr = await fetch(`${base}/v1/topics`, {
+      method: "POST",
+      body: JSON.stringify({ name: "isr2", configs: { "min.insync.replicas": "2" } }),
+    });
+    await isr.body?.cancel();
+    const kafka = new Kafka({
+      brokers: [node.bootstrap],
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 0 },
+    });
+    const producer = kafka.producer({ retry: { retries: 0 } });
+    await producer.connect();
+    try {
+      let refused = "";
+      await producer.send({ topic: "isr2", acks: -1, messages: [{ value: "x" }] }).catch(
+        (e: Error) => {
+          refused = (e as Error & { type?: string }).type ?? e.message;
+        },
+      );
+      // kafkajs's text for error code 19 NOT_ENOUGH_REPLICAS.
+      ok(refused.includes("fewer in-sync replicas than required"), refused);
+      const sent = await producer.send({ topic: "isr2", acks: 1, messages: [{ value: "y" }] });
+      strictEqual(sent[0]?.errorCode, 0);
+    } finally {
+      await producer.disconnect();
+    }
+
     const metrics = await (await fetch(`${base}/metrics`)).text();
     ok(metrics.includes('pyralog_partition_log_end_offset{topic="web",partition="0"} 2'), metrics);
+    ok(/^pyralog_kafka_request_errors_total\{api="Produce"\} [1-9]/m.test(metrics), metrics);
     ok(/^pyralog_kafka_requests_total\{api="Produce"\} [1-9]/m.test(metrics), metrics);
     ok(/^pyralog_kafka_requests_total\{api="Fetch"\} [1-9]/m.test(metrics), metrics);
     ok(metrics.includes('pyralog_kafka_request_duration_seconds_count{api="Metadata"}'), metrics);

@@ -24,6 +24,8 @@ import { type Clock, FrameDecodeError, StorageError } from "../util/mod.ts";
 import { isInternalTopic } from "./internal_topics.ts";
 import { ProducerStateTable } from "./producer_state.ts";
 
+/** In-sync replicas of every partition on a single node: the node itself. */
+export const SINGLE_NODE_ISR = 1;
 /** The leader epoch of every partition on a single node. */
 export const SINGLE_NODE_LEADER_EPOCH = 0;
 /** Bytes read per step when rebuilding producer state from a log. */
@@ -32,6 +34,7 @@ const PRODUCER_SCAN_BYTES = 8 * 1024 * 1024;
 /** Why a partition-level operation failed. */
 export type PartitionErrorKind =
   | "unknown_topic"
+  | "not_enough_replicas"
   | "internal_topic"
   | "corrupt"
   | "too_large"
@@ -132,12 +135,28 @@ export class LogService {
    * leader epoch and appended. Resolves once durable per the log's policy (not awaited for
    * acks=0 by the caller).
    */
-  async produce(topic: string, partition: number, records: Uint8Array): Promise<ProduceOutcome> {
+  async produce(
+    topic: string,
+    partition: number,
+    records: Uint8Array,
+    acksAll = false,
+  ): Promise<ProduceOutcome> {
     // Only the node writes its own state (the group service appends to its log directly).
     if (isInternalTopic(topic)) {
       return err("internal_topic", `Cannot append to internal topic "${topic}"`);
     }
     const info = this.topicFor(topic, true);
+    if (info && acksAll) {
+      // min.insync.replicas (Kafka's acks=all contract, NOT_ENOUGH_REPLICAS): an acks=all write needs that
+      // many in-sync replicas; on one node the in-sync set is this node alone.
+      const minIsr = Number(info.configs["min.insync.replicas"] ?? "1");
+      if (minIsr > SINGLE_NODE_ISR) {
+        return err(
+          "not_enough_replicas",
+          `Cannot write "${topic}-${partition}" with acks=all: min.insync.replicas is ${minIsr}, in-sync replicas are ${SINGLE_NODE_ISR}`,
+        );
+      }
+    }
     if (!info || partition < 0 || partition >= info.partitions) {
       return err("unknown_topic", `Unknown topic or partition "${topic}-${partition}"`);
     }

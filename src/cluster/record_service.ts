@@ -55,7 +55,7 @@ export class RecordService {
    * Produces records to a topic (auto-created when allowed); resolves with one result per
    * record, in order, once each partition's batch is durable per the node's policy.
    */
-  async produce(topic: string, records: OutgoingRecord[]): Promise<RecordResult[]> {
+  async produce(topic: string, records: OutgoingRecord[], acksAll = true): Promise<RecordResult[]> {
     const info = this.logs.topicFor(topic, true);
     const partitions = info?.partitions ?? 0;
     const groups = new Map<number, number[]>();
@@ -77,7 +77,7 @@ export class RecordService {
           return { key: r.key, value: r.value, headers: r.headers, timestampMs: r.timestampMs };
         }),
       });
-      const out = await this.logs.produce(topic, p, batch);
+      const out = await this.logs.produce(topic, p, batch, acksAll);
       idx.forEach((i, k) => {
         results[i] = out.type === "ok"
           ? { type: "ok", partition: p, offset: out.baseOffset + k }

@@ -182,7 +182,7 @@ export function createHttpApp(deps: HttpDeps): Hono {
     const list = body.records.map((r: unknown, i: number) =>
       parseOutgoing(r, i, encoding, now, info.partitions)
     );
-    const produced = records.produce(topic, list);
+    const produced = records.produce(topic, list, acks === "all" || acks === "-1");
     if (acks === "0") {
       // Fire and forget, as Kafka's acks=0: failures are logged, not reported.
       produced.catch((e) => console.error(`HTTP produce with acks=0 failed`, e));

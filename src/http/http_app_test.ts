@@ -310,3 +310,14 @@ Deno.test("HTTP refuses appends to internal topics, as Kafka does", async () => 
     strictEqual((await json(res)).error_code, 40301);
   });
 });
+
+Deno.test("HTTP acks=all honours min.insync.replicas; acks=1 does not need it", async () => {
+  await withApp(async (app) => {
+    await post(app, "/v1/topics", { name: "isr", configs: { "min.insync.replicas": "2" } });
+    const all = await post(app, "/v1/topics/isr/records?acks=all", { records: [{ value: 1 }] });
+    strictEqual(all.status, 503);
+    strictEqual((await json(all)).error_code, 50302);
+    const one = await post(app, "/v1/topics/isr/records?acks=1", { records: [{ value: 1 }] });
+    strictEqual(one.status, 200);
+  });
+});

@@ -57,6 +57,8 @@ export function fromPartitionError(kind: PartitionErrorKind, message: string): H
   switch (kind) {
     case "unknown_topic":
       return new HttpError(404, 40402, message);
+    case "not_enough_replicas":
+      return new HttpError(503, 50302, message);
     case "internal_topic":
       return new HttpError(403, 40301, message);
     case "offset_out_of_range":

@@ -18,6 +18,8 @@ export function partitionErrorCode(kind: PartitionErrorKind): ErrorCodeValue {
   switch (kind) {
     case "unknown_topic":
       return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+    case "not_enough_replicas":
+      return ErrorCode.NOT_ENOUGH_REPLICAS;
     case "internal_topic":
       // Kafka refuses client appends to internal topics with InvalidTopicException.
       return ErrorCode.INVALID_TOPIC_EXCEPTION;

@@ -49,7 +49,7 @@ export const handleProduce: Handler<"Produce"> = async (req, ctx) => {
         topic: ti,
         partition: pi,
         index: p.index,
-        outcome: ctx.broker.logs.produce(t.name, p.index, p.records),
+        outcome: ctx.broker.logs.produce(t.name, p.index, p.records, acks === -1),
       });
       return base;
     }),
