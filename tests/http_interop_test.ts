@@ -187,3 +187,38 @@ Deno.test("HTTP shows a live kcat group member's assignment and its committed of
     await node.stop();
   }
 });
+
+Deno.test("--auto-create-topics false refuses unknown topics; --default-partitions sizes new ones", async () => {
+  const off = await startPyralog({ args: ["--auto-create-topics", "false"] });
+  try {
+    const res = await fetch(`http://127.0.0.1:${off.httpPort}/v1/topics/nope/records`, {
+      method: "POST",
+      body: JSON.stringify({ records: [{ value: "x" }] }),
+    });
+    strictEqual(res.status, 404);
+    await res.body?.cancel();
+    const kp = await run("kcat", [
+      "-b",
+      off.bootstrap,
+      "-P",
+      "-t",
+      "nope",
+      "-X",
+      "message.timeout.ms=3000",
+    ], "x\n");
+    ok(kp.code !== 0 || kp.err.length > 0, "kcat reports the refusal");
+    const topics = await (await fetch(`http://127.0.0.1:${off.httpPort}/v1/topics`)).json();
+    deepStrictEqual(topics, { topics: [] });
+  } finally {
+    await off.stop();
+  }
+  const six = await startPyralog({ args: ["--default-partitions", "6"] });
+  try {
+    const kp = await run("kcat", ["-b", six.bootstrap, "-P", "-t", "auto"], "x\n");
+    strictEqual(kp.code, 0, kp.err);
+    const desc = await (await fetch(`http://127.0.0.1:${six.httpPort}/v1/topics/auto`)).json();
+    strictEqual(desc.partitions.length, 6);
+  } finally {
+    await six.stop();
+  }
+});

@@ -97,6 +97,8 @@ export function startNode(config: ServeConfig): RunningNode {
       host: config.kafkaListen.host,
       port: config.kafkaListen.port,
       advertisedHost: config.advertise,
+      autoCreateTopics: config.autoCreateTopics,
+      defaultPartitions: config.defaultPartitions,
       log,
       observer: (api, ms, errors) => {
         kafkaRequests.inc([api]);

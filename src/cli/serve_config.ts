@@ -18,6 +18,10 @@ export interface ServeConfig {
   fsync: FsyncPolicy;
   writeCaching: boolean;
   logLevel: LogLevel;
+  /** Create a topic on first produce or metadata request (Kafka's auto.create.topics.enable). */
+  autoCreateTopics: boolean;
+  /** Partitions of auto-created topics (Kafka's num.partitions). */
+  defaultPartitions: number;
 }
 
 /** A listen address. */
@@ -40,6 +44,8 @@ const FLAGS = {
   "fsync": { type: "string" },
   "write-caching": { type: "boolean" },
   "log-level": { type: "string" },
+  "auto-create-topics": { type: "string" },
+  "default-partitions": { type: "string" },
   "config": { type: "string" },
   "help": { type: "boolean", short: "h" },
 } as const;
@@ -57,6 +63,8 @@ export const SERVE_USAGE = `Usage: pyralog serve [flags]
   --fsync always|interval|never   durability of appends (default always)
   --write-caching           acknowledge before fsync (replication quorum holds it)
   --log-level debug|info|warn|error (default info)
+  --auto-create-topics true|false  create topics on first use (default true)
+  --default-partitions N    partitions of auto-created topics (default 1)
   --config FILE             JSON file with any of the above (keys as flag names)
 
 Every flag can also be set as PYRALOG_<NAME>, e.g. PYRALOG_DATA_DIR=/var/lib/pyralog.`;
@@ -127,6 +135,15 @@ export function resolveServeConfig(
   if (!["debug", "info", "warn", "error"].includes(logLevel)) {
     throw new ConfigError(`Invalid --log-level "${logLevel}": must be debug, info, warn or error`);
   }
+  const autoCreate = str("auto-create-topics", "true");
+  if (autoCreate !== "true" && autoCreate !== "false") {
+    throw new ConfigError(`Invalid --auto-create-topics "${autoCreate}": must be true or false`);
+  }
+  const partitionsText = str("default-partitions", "1");
+  const defaultPartitions = Number(partitionsText);
+  if (!/^\d+$/.test(partitionsText) || defaultPartitions < 1 || defaultPartitions > 10_000) {
+    throw new ConfigError(`Invalid --default-partitions "${partitionsText}": must be 1 to 10000`);
+  }
   const wc = pick("write-caching");
   const advertise = pick("advertise"), peers = pick("peers");
   return {
@@ -140,6 +157,8 @@ export function resolveServeConfig(
     fsync,
     writeCaching: wc === true || wc === "true" || wc === "1",
     logLevel: logLevel as LogLevel,
+    autoCreateTopics: autoCreate === "true",
+    defaultPartitions,
   };
 }
 

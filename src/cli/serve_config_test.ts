@@ -14,6 +14,24 @@ Deno.test("resolveServeConfig has the documented defaults", () => {
   deepStrictEqual(c.rpcListen, { host: "127.0.0.1", port: 9093 });
   strictEqual(c.fsync, "always");
   strictEqual(c.writeCaching, false);
+  strictEqual(c.autoCreateTopics, true);
+  strictEqual(c.defaultPartitions, 1);
+});
+
+Deno.test("resolveServeConfig reads topic auto-creation settings", () => {
+  const c = resolveServeConfig(["--auto-create-topics", "false"], {
+    PYRALOG_DEFAULT_PARTITIONS: "6",
+  }, noFile);
+  if (c === "help") throw new Error("unexpected help");
+  deepStrictEqual([c.autoCreateTopics, c.defaultPartitions], [false, 6]);
+  throws(
+    () => resolveServeConfig(["--auto-create-topics", "maybe"], {}, noFile),
+    /Invalid --auto-create-topics/,
+  );
+  throws(
+    () => resolveServeConfig(["--default-partitions", "0"], {}, noFile),
+    /Invalid --default-partitions/,
+  );
 });
 
 Deno.test("resolveServeConfig precedence is flag, then env, then config file", () => {
