@@ -130,3 +130,4 @@ export {
 } from "./group_member.ts";
 export * from "./placement/mod.ts";
 export * from "./transport/mod.ts";
+export * from "./replication/mod.ts";

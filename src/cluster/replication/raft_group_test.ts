@@ -174,3 +174,58 @@ async function compact(
   await p;
   return done;
 }
+
+Deno.test("RaftGroup refuses a proposal on a follower with the known leader", async () => {
+  const c = await SimRaftCluster.start(SEED + 5);
+  try {
+    const leader = await c.electLeader();
+    await c.runFor(100); // followers hear the leader's heartbeats
+    const follower = c.ids.find((id) => id !== leader.nodeId);
+    assert.ok(follower !== undefined);
+    const r = await c.group(follower).propose(textBatch("x", 1));
+    assert.deepEqual(r, { type: "notLeader", leader: leader.nodeId });
+  } finally {
+    await c.close();
+  }
+});
+
+Deno.test("RaftGroup with write caching acknowledges from memory and commits once synced", async () => {
+  const c = await SimRaftCluster.start(SEED + 6, 3, "writeCaching");
+  try {
+    const leader = await c.electLeader();
+    let early = 0;
+    for (let i = 0; i < 20; i++) {
+      const r = await c.propose(textBatch(`w${i}`, 5));
+      assert.ok(r?.type === "ok");
+      // Acknowledged at the cached high watermark (written on W replicas), often before
+      // the durable commit end covers it: that is what write caching buys.
+      assert.ok(leader.cachedCommitOffset > r.lastOffset);
+      if (leader.commitOffset <= r.lastOffset) early++;
+    }
+    assert.ok(early > 0, "some proposals were acknowledged before they were synced");
+    // Committed (synced on W replicas) once the flush timers ran.
+    const end = leader.logEndOffset;
+    const ok = await c.runUntil(() => c.ids.every((id) => c.group(id).commitOffset === end), 1_000);
+    assert.ok(ok, "durable commit end reaches the log end");
+    for (const id of c.ids) {
+      assert.equal(c.group(id).log.flushedOffset, end);
+      assert.ok(sameBytes(c.logBytes(id), c.logBytes(leader.nodeId)));
+    }
+  } finally {
+    await c.close();
+  }
+});
+
+Deno.test("RaftGroup replays the same run from the same seed", async () => {
+  const trace = async () => {
+    const c = await SimRaftCluster.start(SEED + 7);
+    try {
+      const l = await c.electLeader();
+      for (let i = 0; i < 5; i++) await c.propose(textBatch(`r${i}`, 2));
+      return `${l.nodeId}/${l.term}/${l.commitOffset}/${c.net.nowMs}`;
+    } finally {
+      await c.close();
+    }
+  };
+  assert.equal(await trace(), await trace());
+});
