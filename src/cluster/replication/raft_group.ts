@@ -345,6 +345,9 @@ export class RaftGroup {
         },
         (err: unknown) => {
           this.#flushing = undefined;
+          // A Ready truncated the log under this flush (§5.3 conflict): the flush's target
+          // is gone, and the next interval syncs what is there now. Anything else stops us.
+          if (err instanceof StorageError && err.code === "truncated") return;
           this.#fail(err);
         },
       );
