@@ -4,6 +4,7 @@
  * restart, minority partitions, reset of a follower behind the leader's log start §7).
  */
 import assert from "node:assert/strict";
+import { PartitionLog } from "../../storage/mod.ts";
 import { textBatch } from "../../testing/temp_dir.ts";
 import { offset } from "../../util/mod.ts";
 import { SimRaftCluster } from "./_test_raft_cluster.ts";
@@ -228,4 +229,37 @@ Deno.test("RaftGroup replays the same run from the same seed", async () => {
     }
   };
   assert.equal(await trace(), await trace());
+});
+
+Deno.test("RaftGroup with write caching: a follower that lost unsynced writes catches up", async () => {
+  const c = await SimRaftCluster.start(SEED + 8, 3, "writeCaching");
+  try {
+    const leader = await c.electLeader();
+    const follower = c.ids.find((id) => id !== leader.nodeId);
+    assert.ok(follower !== undefined);
+    for (let i = 0; i < 5; i++) assert.equal((await c.propose(textBatch(`p${i}`, 2)))?.type, "ok");
+    const f = c.group(follower);
+    const synced = f.log.flushedOffset;
+    const written = f.logEndOffset;
+    assert.ok(written > synced, "the follower holds unsynced entries when it crashes");
+    await c.crash(follower);
+    // A power cut: the page cache is gone, only what was synced survives.
+    const dir = c.dirs.get(follower);
+    assert.ok(dir !== undefined);
+    const log = PartitionLog.open(dir, { config: { fsync: "never" } });
+    log.truncateTo(synced);
+    await log.close();
+    for (let i = 0; i < 3; i++) assert.equal((await c.propose(textBatch(`q${i}`, 2)))?.type, "ok");
+    const back = c.restart(follower);
+    assert.equal(back.logEndOffset, synced);
+    const end = leader.logEndOffset;
+    const ok = await c.runUntil(
+      () => back.logEndOffset === end && back.commitOffset === end,
+      3_000,
+    );
+    assert.ok(ok, "the follower refills what it lost");
+    assert.ok(sameBytes(c.logBytes(follower), c.logBytes(leader.nodeId)));
+  } finally {
+    await c.close();
+  }
 });
