@@ -39,7 +39,15 @@ import {
   type Ready,
   type Role,
 } from "../../raft/mod.ts";
-import { readBatchHeader, setBaseOffset, setPartitionLeaderEpoch } from "../../records/mod.ts";
+import {
+  ATTR,
+  type BatchHeader,
+  batchSize,
+  readBatchHeader,
+  setBaseOffset,
+  setPartitionLeaderEpoch,
+  verifyBatchCrc,
+} from "../../records/mod.ts";
 import { type LogConfig, PartitionLog, writeFileAtomic } from "../../storage/mod.ts";
 import {
   assert,
@@ -55,7 +63,7 @@ import {
 } from "../../util/mod.ts";
 import type { Scheduler, Timer, Transport } from "../transport/mod.ts";
 import { decodeRaftMessage, encodeRaftMessage } from "./raft_message_codec.ts";
-import { StorageRaftLog } from "./storage_raft_log.ts";
+import { entryOf, StorageRaftLog } from "./storage_raft_log.ts";
 
 /** Name of the hard-state file in the partition directory. */
 export const HARD_STATE_FILE = "raft-hard-state";
@@ -248,6 +256,8 @@ export class RaftGroup {
     if (this.#closed || this.#failure !== undefined) {
       return Promise.resolve({ type: "notLeader", leader: undefined });
     }
+    const problem = validateProposal(batch, this.#log.partitionLog.config.maxBatchBytes);
+    if (problem !== undefined) return Promise.resolve({ type: "refused", reason: problem });
     const bytes = batch.slice();
     const count = readBatchHeader(bytes).lastOffsetDelta + 1;
     return new Promise((settle) => this.#enqueue({ type: "propose", bytes, count, settle }, true));
@@ -483,8 +493,10 @@ export class RaftGroup {
     let beats = false;
     for (const msg of messages) {
       const payload = encodeRaftMessage(msg);
-      const r = msg.type === "heartbeat" || msg.type === "heartbeatResp"
-        ? (beats = true, this.#transport.heartbeat(msg.to, this.groupId, payload))
+      const isBeat = msg.type === "heartbeat" || msg.type === "heartbeatResp";
+      beats ||= isBeat;
+      const r = isBeat
+        ? this.#transport.heartbeat(msg.to, this.groupId, payload)
         : this.#transport.send(msg.to, { groupId: this.groupId, payload });
       // A refused send is a lost message; Raft retransmits (§5.3), so only count it.
       if (r.type === "dropped") this.droppedMessages++;
@@ -523,6 +535,38 @@ export class RaftGroup {
     if (p.base < node.logStart) return true; // below the start: committed (§7)
     return p.last < node.logEnd && node.termAt(p.base) === p.term;
   }
+}
+
+/**
+ * Why a client batch cannot be proposed, or undefined. A batch the partition log would
+ * refuse must be refused here: once in the Raft log, a refused write stops the group.
+ * Control batches of the types Raft reserves (leader change, voters) are refused too, so a
+ * client cannot forge a membership change.
+ */
+function validateProposal(batch: Uint8Array, maxBatchBytes: number): string | undefined {
+  let h: BatchHeader;
+  try {
+    h = readBatchHeader(batch);
+  } catch (err) {
+    if (!(err instanceof FrameDecodeError)) throw err;
+    return `Cannot propose: ${err.message}`;
+  }
+  if (batchSize(h) !== batch.length) {
+    return `Cannot propose: batch length "${batchSize(h)}" does not match "${batch.length}" bytes`;
+  }
+  if (batch.length > maxBatchBytes) {
+    return `Cannot propose: batch of ${batch.length} bytes exceeds "${maxBatchBytes}"`;
+  }
+  if (!verifyBatchCrc(batch)) return "Cannot propose: CRC mismatch";
+  if ((h.attributes & ATTR.control) === 0) return undefined;
+  try {
+    const kind = entryOf(batch).payload.type;
+    if (kind !== "data") return `Cannot propose: control batch of type "${kind}" is reserved`;
+  } catch (err) {
+    if (!(err instanceof FrameDecodeError)) throw err;
+    return `Cannot propose: ${err.message}`;
+  }
+  return undefined;
 }
 
 interface SavedState {

@@ -8,6 +8,7 @@ import { PartitionLog } from "../../storage/mod.ts";
 import { textBatch } from "../../testing/temp_dir.ts";
 import { offset } from "../../util/mod.ts";
 import { SimRaftCluster } from "./_test_raft_cluster.ts";
+import { batchFor } from "./storage_raft_log.ts";
 
 const SEED = 6006;
 
@@ -259,6 +260,30 @@ Deno.test("RaftGroup with write caching: a follower that lost unsynced writes ca
     );
     assert.ok(ok, "the follower refills what it lost");
     assert.ok(sameBytes(c.logBytes(follower), c.logBytes(leader.nodeId)));
+  } finally {
+    await c.close();
+  }
+});
+
+Deno.test("RaftGroup refuses malformed, corrupt and Raft-reserved batches as values", async () => {
+  const c = await SimRaftCluster.start(SEED + 9);
+  try {
+    const leader = await c.electLeader();
+    const good = textBatch("ok", 2);
+    const corrupt = good.slice();
+    corrupt[corrupt.length - 1] = (corrupt[corrupt.length - 1] ?? 0) ^ 0xff;
+    const forged = batchFor({
+      base: offset(0),
+      last: offset(0),
+      term: leader.term,
+      payload: { type: "config", membership: { voters: [leader.nodeId], learners: [] } },
+    });
+    for (const bad of [new Uint8Array(10), corrupt, forged, good.subarray(0, good.length - 1)]) {
+      const r = await leader.propose(bad);
+      assert.equal(r.type, "refused");
+    }
+    assert.equal(leader.failure, undefined);
+    assert.equal((await c.propose(good))?.type, "ok");
   } finally {
     await c.close();
   }

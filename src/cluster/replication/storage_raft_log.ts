@@ -287,6 +287,12 @@ export class StorageRaftLog implements RaftLog {
   }
 
   #remember(entry: Entry): void {
+    const p = entry.payload;
+    // A follower's batches are views into the transport's read chunks; keeping one would
+    // keep its whole chunk alive, so the cache holds a copy of such views.
+    if (p.type === "data" && p.bytes.byteLength !== p.bytes.buffer.byteLength) {
+      entry = { ...entry, payload: { type: "data", bytes: p.bytes.slice() } };
+    }
     this.#recent.push(entry);
     this.#recentBytes += entryBytes(entry);
     while (
