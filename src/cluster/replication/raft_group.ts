@@ -114,7 +114,7 @@ export type ProposeResult =
 type Input =
   | { readonly type: "message"; readonly msg: Message }
   | { readonly type: "tick" }
-  | { readonly type: "synced"; readonly end: Offset }
+  | { readonly type: "synced"; readonly end: Offset; readonly rewrites: number }
   | {
     readonly type: "propose";
     readonly bytes: Uint8Array;
@@ -152,6 +152,8 @@ export class RaftGroup {
   #tickTimer: Timer | undefined;
   #flushTimer: Timer | undefined;
   #writtenHardState = "";
+  /** Truncations and resets applied so far: a sync started before one proves nothing. */
+  #rewrites = 0;
   #closed = false;
   #failure: Error | undefined;
   /** Messages dropped: inbox full, undecodable, or refused by the transport. */
@@ -348,10 +350,12 @@ export class RaftGroup {
       if (this.#closed) return;
       this.#armFlush();
       if (this.#flushing !== undefined || this.#log.flushedOffset >= this.#log.endOffset()) return;
+      const rewrites = this.#rewrites;
       this.#flushing = this.#log.flush().then(
         () => {
           this.#flushing = undefined;
-          if (!this.#closed) this.#enqueue({ type: "synced", end: this.#log.flushedOffset }, true);
+          const end = this.#log.flushedOffset;
+          if (!this.#closed) this.#enqueue({ type: "synced", end, rewrites }, true);
         },
         (err: unknown) => {
           this.#flushing = undefined;
@@ -386,6 +390,8 @@ export class RaftGroup {
     this.#warn(`Group "${this.groupId}" on node ${this.#id} stopped: ${e.message}`);
     this.#tickTimer?.cancel();
     this.#flushTimer?.cancel();
+    for (const input of this.#inbox) this.#refuse(input);
+    this.#inbox = [];
     for (const p of this.#pending) p.settle({ type: "notLeader", leader: undefined });
     this.#pending = [];
   }
@@ -403,6 +409,13 @@ export class RaftGroup {
         continue;
       }
       const rd = this.#node.ready();
+      if (this.#rewritesLog(rd)) {
+        // Never truncate under a running sync: the partition log would count the sync's
+        // old end as durable over the rewritten suffix. Syncs it reports from now on
+        // predate the rewrite, so `synced` inputs carry the count and stale ones are dropped.
+        if (this.#flushing !== undefined) await this.#flushing;
+        this.#rewrites++;
+      }
       const synced = this.#persist(rd);
       if (synced !== undefined) await synced;
       if (this.#closed) return; // the node is dropped with the group
@@ -422,7 +435,7 @@ export class RaftGroup {
         node.tick();
         return;
       case "synced":
-        node.synced(input.end);
+        if (input.rewrites === this.#rewrites) node.synced(input.end);
         return;
       case "compact":
         input.settle(node.compact(input.start));
@@ -444,6 +457,13 @@ export class RaftGroup {
         return;
       }
     }
+  }
+
+  /** True when applying `rd` removes stored entries (a §5.3 conflict or a §7 reset). */
+  #rewritesLog(rd: Ready): boolean {
+    const first = rd.entries[0];
+    return rd.logStart?.discard === true ||
+      (first !== undefined && first.base < this.#log.endOffset());
   }
 
   /** Steps 1-3 of the contract; returns the sync to await before sending, if any. */
