@@ -3,7 +3,9 @@
  * `SimNetwork`, with real `PartitionLog`s in temporary directories, driven by virtual time
  * from one seed. After every simulated event the fixture waits until every replica has
  * finished the I/O that event caused, so a run is a function of the seed (STYLE.md
- * principle 4) even though the disks are real. Private to tests.
+ * principle 4) even though the disks are real. Crashes close a replica and halt its transport
+ * while its directory (log, hard state of Raft §5.1 Figure 2) stays for a restart. Private to
+ * tests.
  */
 import type { Durability, Membership } from "../../raft/mod.ts";
 import { SimNetwork } from "../../testing/sim_network.ts";

@@ -4,7 +4,8 @@
  * pure core in src/raft read a `PartitionLog`; `encodeRaftMessage`/`decodeRaftMessage` put
  * Raft messages on the node transport; `RaftGroup` is the runtime of one group (ticks,
  * persistence per durability mode, sends, proposals); `GroupRouter` routes a transport's
- * frames to the groups of a node.
+ * frames to the groups of a node. Terms are Kafka leader epochs and the commit end is the
+ * high watermark, as in KRaft (KIP-595).
  *
  * @example
  * ```ts

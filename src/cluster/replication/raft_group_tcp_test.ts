@@ -1,6 +1,7 @@
 /**
  * RaftGroup over real TCP on 127.0.0.1 (port 0) with real time: three replicas in one
- * process elect a leader, commit 100 proposals and end with byte-identical logs. Bounded
+ * process elect a leader (Raft §5.2), commit 100 proposals (§5.3-§5.4) and end with
+ * byte-identical logs. Bounded
  * by a deadline of a few seconds; everything is closed so Deno's leak checks pass.
  */
 import assert from "node:assert/strict";

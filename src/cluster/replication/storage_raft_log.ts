@@ -79,6 +79,8 @@ export class StorageRaftLog implements RaftLog {
   /** Term changes in ascending start order; covers [startOffset, endOffset). */
   #epochs: TermBoundary[] = [];
   #startTerm: Term;
+  /** The log start at which #startTerm was learned. */
+  #startAt: number;
   /** The newest entries, adjacent, ending at endOffset (bounded). */
   #recent: Entry[] = [];
   #recentBytes = 0;
@@ -88,6 +90,7 @@ export class StorageRaftLog implements RaftLog {
   private constructor(log: PartitionLog, startTerm: Term) {
     this.#log = log;
     this.#startTerm = startTerm;
+    this.#startAt = log.logStartOffset;
   }
 
   /**
@@ -130,7 +133,14 @@ export class StorageRaftLog implements RaftLog {
   }
 
   startTerm(): Term {
-    return this.#startTerm;
+    const start = this.#log.logStartOffset;
+    if (start === this.#startAt) return this.#startTerm;
+    // The partition log's own retention moved the start (Kafka retention, DeleteRecords):
+    // the leader-epoch cache still holds the boundary covering the offset before it.
+    const i = floorIndex(this.#epochs, start - 1, (b) => b.start);
+    const b = this.#epochs[i];
+    assert(b !== undefined && b.start < start, `term before log start ${start} unknown`);
+    return b.term;
   }
 
   endOffset(): Offset {
@@ -271,6 +281,7 @@ export class StorageRaftLog implements RaftLog {
       }
     }
     this.#startTerm = startTerm;
+    this.#startAt = start;
     this.#checkpoint();
   }
 
@@ -345,7 +356,7 @@ export class StorageRaftLog implements RaftLog {
   #checkpoint(): void {
     const cp: Checkpoint = {
       logStart: this.#log.logStartOffset,
-      startTerm: this.#startTerm,
+      startTerm: this.startTerm(),
       epochs: this.#epochs.map((b) => [b.start, b.term] as const),
     };
     const text = JSON.stringify(cp);

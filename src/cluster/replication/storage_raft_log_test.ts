@@ -4,7 +4,7 @@ import { MemoryLog } from "../../raft/mod.ts";
 import { PartitionLog } from "../../storage/mod.ts";
 import { offset, term } from "../../util/mod.ts";
 import { dataEntry, leaderChangeEntry, raftLogContract } from "./raft_log_contract.ts";
-import { StorageRaftLog } from "./storage_raft_log.ts";
+import { EPOCH_CHECKPOINT_FILE, StorageRaftLog } from "./storage_raft_log.ts";
 
 raftLogContract("MemoryLog", () => {
   const log = new MemoryLog();
@@ -70,6 +70,49 @@ Deno.test("StorageRaftLog reads entries from disk beyond its in-memory tail", as
     const some = writer.entries(offset(0), 10_000);
     assert.ok(some.length >= 1 && some.length < 1500);
     assert.equal(some[0]?.base, 0);
+    await partition.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("StorageRaftLog refuses to open when the term before its log start is unknown", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "pyralog-raftlog-" });
+  try {
+    let partition = PartitionLog.open(dir, { config: { fsync: "never", segmentBytes: 1024 } });
+    const log = StorageRaftLog.open(partition);
+    const entries = [];
+    for (let i = 0; i < 30; i++) entries.push(dataEntry(i * 5, 5, 1));
+    log.append(entries);
+    // Retention outside Raft, then the checkpoint is lost: the term before 100 is unknown.
+    partition.deleteRecordsBefore(100);
+    await partition.close();
+    await Deno.remove(`${dir}/${EPOCH_CHECKPOINT_FILE}`);
+    partition = PartitionLog.open(dir, { config: { fsync: "never", segmentBytes: 1024 } });
+    assert.throws(() => StorageRaftLog.open(partition), /term before log start "100" is unknown/);
+    await partition.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("StorageRaftLog knows the term before a start moved by retention outside Raft", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "pyralog-raftlog-" });
+  try {
+    let partition = PartitionLog.open(dir, { config: { fsync: "never", segmentBytes: 1024 } });
+    const log = StorageRaftLog.open(partition);
+    const entries = [];
+    for (let i = 0; i < 30; i++) entries.push(dataEntry(i * 5, 5, i < 10 ? 1 : 2));
+    log.append(entries);
+    // The checkpoint's term boundaries still cover offsets below the new start.
+    partition.deleteRecordsBefore(100);
+    assert.equal(log.startOffset(), 100);
+    assert.equal(log.startTerm(), 2);
+    await partition.close();
+    partition = PartitionLog.open(dir, { config: { fsync: "never", segmentBytes: 1024 } });
+    const reopened = StorageRaftLog.open(partition);
+    assert.equal(reopened.startOffset(), 100);
+    assert.equal(reopened.startTerm(), 2);
     await partition.close();
   } finally {
     await Deno.remove(dir, { recursive: true });
