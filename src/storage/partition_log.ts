@@ -94,6 +94,8 @@ export class PartitionLog {
   #unflushedBytes = 0;
   #waiters: SyncWaiter[] = [];
   #syncing: Promise<void> | null = null;
+  /** The lowest offset truncated to while a sync round ran (see #syncLoop), else null. */
+  #cutDuringSync: number | null = null;
   /** Segments sealed without a sync (fsync=never); a flush must cover them too. */
   #unsyncedSealed: Segment[] = [];
   #failure: StorageError | null = null;
@@ -364,6 +366,7 @@ export class PartitionLog {
    */
   truncateTo(offset: number): void {
     if (offset >= this.logEndOffset) return;
+    if (this.#syncing) this.#cutDuringSync = Math.min(this.#cutDuringSync ?? offset, offset);
     if (offset < this.#logStart) {
       throw new StorageError(
         "invalid_argument",
@@ -473,6 +476,7 @@ export class PartitionLog {
    * the leader's log start is reset to it).
    */
   reset(offset: number): void {
+    if (this.#syncing) this.#cutDuringSync = Math.min(this.#cutDuringSync ?? offset, offset);
     assert(Number.isSafeInteger(offset) && offset >= 0, "reset offset is a valid offset");
     writeFileAtomic(this.dir, LOG_START_FILE, new TextEncoder().encode(`${offset}\n`));
     for (const s of this.#segments) s.remove();
@@ -538,9 +542,14 @@ export class PartitionLog {
       const older = this.#unsyncedSealed;
       this.#unsyncedSealed = [];
       this.#unflushedBytes = 0;
+      this.#cutDuringSync = null;
       try {
         for (const s of [...older, seg]) await this.#syncSegment(s);
-        this.#markFlushed(upTo);
+        // A truncation while the sync ran may have removed offsets below `upTo`, and appends
+        // after it are not covered by this sync; the prefix below the cut is durable (the
+        // truncation syncs it), so the flushed end is the lower of the two.
+        const cut = this.#cutDuringSync as number | null;
+        this.#markFlushed(cut === null ? upTo : Math.min(upTo, cut));
       } catch (err) {
         this.#failure = wrapIoError(`Cannot sync "${seg.logPath}"`, err);
       }

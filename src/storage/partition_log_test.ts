@@ -299,3 +299,24 @@ Deno.test("PartitionLog keeps 2,000 partitions usable within a bounded number of
     pool.closeAll();
   });
 });
+
+Deno.test("PartitionLog: a truncation during a running sync never lets flushedOffset cover unsynced data", async () => {
+  await withTempDir(async (dir) => {
+    const log = PartitionLog.open(dir, { config: { fsync: "never" } });
+    for (let i = 0; i < 10; i++) await log.append(textBatch(`a${i}`, 1));
+    // The flush's fdatasync runs in the background; the cut rejects the flush's waiter.
+    const flushing = log.flush().then(() => null, (e: unknown) => e);
+    // Let the sync round fix its end and start its fdatasync before the cut.
+    await new Promise((r) => setImmediate(r));
+    log.truncateTo(4);
+    for (let i = 0; i < 10; i++) await log.append(textBatch(`b${i}`, 1), { waitForSync: false });
+    const outcome = await flushing;
+    ok(outcome instanceof StorageError && outcome.code === "truncated", String(outcome));
+    // With fsync=never, close waits for the sync round still running and flushes nothing more.
+    await log.close();
+    ok(
+      log.flushedOffset <= 4,
+      `flushedOffset ${log.flushedOffset} covers records written after the cut`,
+    );
+  });
+});
