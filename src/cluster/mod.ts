@@ -131,3 +131,4 @@ export {
 export * from "./placement/mod.ts";
 export * from "./transport/mod.ts";
 export * from "./replication/mod.ts";
+export * from "./controller/mod.ts";

@@ -1,0 +1,166 @@
+/**
+ * The metadata Raft group of one node (issue #6): a `RaftGroup` over the single partition of
+ * `__cluster_metadata` plus the applier that feeds its committed batches, in offset order, to
+ * this node's `MetadataImage`. Every node runs one (voters and, later, observers), so every
+ * node's image follows the same log and can answer Metadata requests; the node that leads the
+ * group runs the `Controller` over it (`ControllerQuorum`).
+ *
+ * - Committed means below the group's commit offset (the high watermark): entries there are
+ *   never rewritten (Raft §5.4), so the image only ever moves forward.
+ * - `isActive` is true on the leader only once its image holds every entry of earlier terms:
+ *   the leader's first entry of its term (the leader-change batch, Raft §8) is applied. Before
+ *   that, a decision could miss a committed record of the previous controller.
+ * - The group runs in "sync" durability: a proposal is `ok` once synced on a quorum and then
+ *   applied here, so an answered request survives any minority of crashes.
+ * - A committed batch that does not decode stops the applier (fail-stop with a warning): the
+ *   node must not serve an image that skipped a record; a fixed binary replays the log.
+ *
+ * Must not: apply uncommitted entries, or keep a timer after `close()`.
+ * TODO(#6): snapshots — the image is rebuilt from offset 0, so the log must not be truncated
+ * at the front until `MetadataImage.toRecords()` snapshots are written and loaded.
+ */
+import { RaftGroup, type RaftGroupOptions } from "../replication/mod.ts";
+import type { Timer } from "../transport/mod.ts";
+import { FrameDecodeError, type NodeId, offset } from "../../util/mod.ts";
+import { ATTR, readBatchHeader } from "../../records/mod.ts";
+import type { ControllerQuorum, QuorumProposeResult } from "./controller.ts";
+import { MetadataImage } from "./metadata_image.ts";
+import {
+  decodeMetadataBatch,
+  encodeMetadataBatch,
+  METADATA_TOPIC,
+  type MetadataRecord,
+} from "./metadata_record.ts";
+
+/** The Raft group id of the metadata log on the node transport. */
+export const METADATA_GROUP_ID = `${METADATA_TOPIC}-0`;
+/** Bytes read from the log per step of `catchUp`. */
+const APPLY_READ_BYTES = 1024 * 1024;
+/** Read steps one `catchUp` takes at most (the timer continues where it stopped). */
+const APPLY_STEPS_MAX = 64;
+
+/** Settings of a node's metadata quorum: those of its Raft group, minus the fixed ones. */
+export type MetadataQuorumOptions = Omit<RaftGroupOptions, "groupId" | "durability">;
+
+/** One node's replica of the metadata log and the image applied from it. */
+export class MetadataQuorum implements ControllerQuorum {
+  readonly image = new MetadataImage();
+  readonly #group: RaftGroup;
+  readonly #options: MetadataQuorumOptions;
+  readonly #warn: (message: string) => void;
+  #timer: Timer | undefined;
+  #failure: Error | undefined;
+  #closed = false;
+
+  private constructor(group: RaftGroup, options: MetadataQuorumOptions) {
+    this.#group = group;
+    this.#options = options;
+    this.#warn = options.onWarning ?? ((m) => console.warn(m));
+  }
+
+  /**
+   * Opens (or recovers) the metadata group in `options.dir`, replays its committed records
+   * and starts applying new ones every tick.
+   * @throws {StorageError} when the log cannot be opened.
+   */
+  static open(options: MetadataQuorumOptions): MetadataQuorum {
+    const group = RaftGroup.open({ ...options, groupId: METADATA_GROUP_ID, durability: "sync" });
+    const quorum = new MetadataQuorum(group, options);
+    quorum.catchUp();
+    quorum.#arm();
+    return quorum;
+  }
+
+  /** The Raft group (to add to the node's `GroupRouter`, and for its state). */
+  get group(): RaftGroup {
+    return this.#group;
+  }
+
+  /** Why the applier stopped, if it did. */
+  get failure(): Error | undefined {
+    return this.#failure ?? this.#group.failure;
+  }
+
+  isActive(): boolean {
+    const g = this.#group;
+    if (this.#closed || this.failure !== undefined || g.role !== "leader") return false;
+    const current = g.log.termBoundaries().find((b) => b.term === g.term);
+    return current !== undefined && this.image.nextOffset > current.start;
+  }
+
+  leaderId(): NodeId | undefined {
+    return this.#group.leader;
+  }
+
+  async propose(records: readonly MetadataRecord[]): Promise<QuorumProposeResult> {
+    let batch: Uint8Array;
+    try {
+      batch = encodeMetadataBatch(records);
+    } catch (err) {
+      if (!(err instanceof RangeError)) throw err;
+      return { type: "refused", reason: `Cannot propose metadata: ${err.message}` };
+    }
+    const r = await this.#group.propose(batch);
+    if (r.type !== "ok") return r;
+    this.catchUp();
+    if (this.image.nextOffset <= r.lastOffset) {
+      // Committed but not applied: the applier stopped (its failure was reported).
+      return { type: "refused", reason: "Cannot apply metadata: the applier stopped" };
+    }
+    return { type: "ok", lastOffset: r.lastOffset };
+  }
+
+  /** Applies committed batches not applied yet; returns how many records it applied. */
+  catchUp(): number {
+    if (this.#failure !== undefined || this.#closed) return 0;
+    const log = this.#group.log;
+    const end = Math.min(this.#group.commitOffset, log.endOffset());
+    let applied = 0;
+    for (let step = 0; step < APPLY_STEPS_MAX && this.image.nextOffset < end; step++) {
+      const from = this.image.nextOffset;
+      if (from < log.startOffset()) {
+        this.#stop(new Error(`Cannot apply metadata from "${from}": the log starts later`));
+        return applied;
+      }
+      for (const entry of log.entries(offset(from), APPLY_READ_BYTES)) {
+        if (entry.last >= end) return applied;
+        const p = entry.payload;
+        if (p.type === "data" && (readBatchHeader(p.bytes).attributes & ATTR.control) === 0) {
+          try {
+            const records = decodeMetadataBatch(p.bytes);
+            this.image.applyAll(records);
+            applied += records.length;
+          } catch (err) {
+            if (!(err instanceof FrameDecodeError)) throw err;
+            this.#stop(err);
+            return applied;
+          }
+        }
+        // Control batches (leader change, voters) hold no metadata but use offsets.
+        this.image.skipTo(entry.last + 1);
+      }
+    }
+    return applied;
+  }
+
+  /** Stops applying and closes the group. Idempotent. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#timer?.cancel();
+    this.#timer = undefined;
+    await this.#group.close();
+  }
+
+  #arm(): void {
+    this.#timer = this.#options.scheduler.setTimer(() => {
+      if (this.#closed) return;
+      this.catchUp();
+      this.#arm();
+    }, this.#options.tickMs);
+  }
+
+  #stop(err: Error): void {
+    this.#failure = err;
+    this.#warn(`Metadata applier on node ${this.#options.nodeId} stopped: ${err.message}`);
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * The controller over a real metadata Raft group: three replicas in one process over a
+ * SimNetwork with real partition logs, on virtual time from a seed. Brokers register and are
+ * unfenced, a topic with RF 3 is placed on copysets, every node's image agrees, a controller
+ * crash hands over to a new one that keeps serving, and a silent broker is fenced with its
+ * leaderships moved within bounded virtual time.
+ */
+import assert from "node:assert/strict";
+import { type NodeId, nodeId } from "../../util/mod.ts";
+import { BEAT_MS, SESSION_MS, SimMetadataCluster } from "./_test_metadata_cluster.ts";
+import type { MetadataImage, PartitionInfo } from "./metadata_image.ts";
+
+const SEED = 6600;
+const RACKS = ["a", "b", "c", "d"];
+const BROKERS = [1, 2, 3, 4].map(nodeId);
+
+async function startWithBrokers(seed: number): Promise<SimMetadataCluster> {
+  const c = await SimMetadataCluster.start(seed);
+  await c.awaitActive();
+  BROKERS.forEach((id, i) => c.startBroker(id, RACKS[i]));
+  const ok = await c.runUntil(
+    () => (c.active()?.image.unfencedBrokers().length ?? 0) === BROKERS.length,
+    5_000,
+  );
+  assert.ok(ok, `seed ${seed}: brokers registered and unfenced`);
+  return c;
+}
+
+/** Runs until every running node applied the same offset; returns their images. */
+async function converged(c: SimMetadataCluster): Promise<MetadataImage[]> {
+  const images = () => [...c.quorums.values()].map((q) => q.image);
+  const ok = await c.runUntil(() => {
+    const offsets = new Set(images().map((i) => i.nextOffset));
+    return offsets.size === 1;
+  }, 3_000);
+  assert.ok(ok, "images reach the same offset");
+  return images();
+}
+
+function assertSameImages(images: readonly MetadataImage[]): void {
+  const first = images[0];
+  assert.ok(first !== undefined);
+  for (const image of images) assert.deepEqual(image.toRecords(), first.toRecords());
+}
+
+function assertLeadersLive(image: MetadataImage): void {
+  for (const name of image.topicNames()) {
+    for (const p of image.describeTopic(name)?.partitions ?? []) {
+      assert.ok(p.leader !== undefined, `${name}-${p.partition} has a leader`);
+      assert.equal(image.broker(p.leader)?.fenced, false, `${name}-${p.partition} leader is live`);
+      assert.ok(p.isr.includes(p.leader), "the leader is in the ISR");
+    }
+  }
+}
+
+Deno.test("Metadata quorum: brokers register, a RF 3 topic is placed, every image agrees, a new controller takes over", async () => {
+  const c = await startWithBrokers(SEED);
+  try {
+    const created = await c.request((ctl) =>
+      ctl.createTopic({ name: "orders", numPartitions: 8, replicationFactor: 3 })
+    );
+    assert.ok(created.type === "ok", JSON.stringify(created));
+    for (const replicas of created.assignments) {
+      assert.equal(new Set(replicas).size, 3);
+      const racks = new Set(replicas.map((id) => RACKS[id - 1]));
+      assert.equal(racks.size, 3, "distinct racks");
+    }
+    let images = await converged(c);
+    assertSameImages(images);
+    const orders = images[0]?.describeTopic("orders");
+    assert.equal(orders?.id, created.topicId);
+    assert.deepEqual(orders?.partitions.map((p) => p.replicas), created.assignments);
+
+    // A follower answers notController with the controller's id.
+    const old = c.active();
+    assert.ok(old !== undefined);
+    const follower = c.ids.find((id) => id !== old.nodeId) as NodeId;
+    const refused = await c.controllers.get(follower)?.deleteTopic("orders");
+    assert.deepEqual(refused, { type: "notController", controllerId: old.nodeId });
+
+    // The controller's node crashes (its broker with it): a new controller serves.
+    const start = c.net.nowMs;
+    await c.crash(old.nodeId);
+    const next = await c.awaitActive(2_000);
+    assert.notEqual(next.nodeId, old.nodeId);
+    assert.ok(
+      next.image.describeTopic("orders") !== undefined,
+      "the new controller knows the topic",
+    );
+    const events = await c.request((ctl) =>
+      ctl.createTopic({ name: "events", numPartitions: 3, replicationFactor: 3 })
+    );
+    assert.equal(events.type, "ok");
+    assert.equal((await c.request((ctl) => ctl.deleteTopic("orders"))).type, "ok");
+    // The crashed node's broker is fenced once its session (granted afresh) runs out.
+    const fenced = await c.runUntil(
+      () => next.image.broker(old.nodeId)?.fenced === true,
+      SESSION_MS + 1_000,
+    );
+    assert.ok(fenced, "the crashed node's broker is fenced");
+    assert.ok(c.net.nowMs - start <= 2_000 + SESSION_MS + 1_000);
+    assert.deepEqual(next.image.partitionsLedBy(old.nodeId), []);
+    assertLeadersLive(next.image);
+
+    // The crashed node restarts and its image, replayed from its log, catches up.
+    c.restart(old.nodeId);
+    images = await converged(c);
+    assert.equal(images.length, 3);
+    assertSameImages(images);
+    assert.deepEqual(images[0]?.topicNames(), ["events"]);
+  } finally {
+    await c.close();
+  }
+});
+
+Deno.test("Metadata quorum: a silent broker is fenced and its leaderships move within bounded virtual time", async () => {
+  const c = await startWithBrokers(SEED + 1);
+  try {
+    const created = await c.request((ctl) =>
+      ctl.createTopic({ name: "t", numPartitions: 8, replicationFactor: 3 })
+    );
+    assert.ok(created.type === "ok");
+    const silent = nodeId(4); // a broker without a metadata replica
+    const image = () => c.active()?.image;
+    const led = image()?.partitionsLedBy(silent) ?? [];
+    assert.ok(led.length > 0, "broker 4 leads some partitions");
+    const start = c.net.nowMs;
+    c.stopBroker(silent);
+    const early = await c.runUntil(
+      () => image()?.broker(silent)?.fenced === true,
+      SESSION_MS - BEAT_MS,
+    );
+    assert.equal(early, false, "not fenced before its session could expire");
+    const moved = await c.runUntil(
+      () => image()?.broker(silent)?.fenced === true,
+      2 * BEAT_MS + 500,
+    );
+    assert.ok(moved, "fenced within the session timeout plus a heartbeat and slack");
+    assert.ok(c.net.nowMs - start <= SESSION_MS + 2 * BEAT_MS + 500);
+    const now = image();
+    assert.ok(now !== undefined);
+    assert.deepEqual(now.partitionsLedBy(silent), []);
+    assertLeadersLive(now);
+    for (const p of led) {
+      const after: PartitionInfo | undefined = now.describeTopic("t")?.partitions[p.partition];
+      assert.equal(after?.leaderEpoch, p.leaderEpoch + 1, "leader epoch bumped");
+      assert.ok(after !== undefined && !after.isr.includes(silent));
+    }
+    assertSameImages(await converged(c));
+    // The broker comes back as a new process: it registers anew and is unfenced.
+    c.startBroker(silent, RACKS[3]);
+    const back = await c.runUntil(() => image()?.broker(silent)?.fenced === false, 3_000);
+    assert.ok(back, "the restarted broker is unfenced");
+    assert.ok((image()?.broker(silent)?.epoch ?? 0) > 4);
+  } finally {
+    await c.close();
+  }
+});
