@@ -6,6 +6,7 @@
  * leaderships moved within bounded virtual time.
  */
 import assert from "node:assert/strict";
+import { textBatch } from "../../testing/temp_dir.ts";
 import { type NodeId, nodeId } from "../../util/mod.ts";
 import { BEAT_MS, SESSION_MS, SimMetadataCluster } from "./_test_metadata_cluster.ts";
 import type { MetadataImage, PartitionInfo } from "./metadata_image.ts";
@@ -152,6 +153,85 @@ Deno.test("Metadata quorum: a silent broker is fenced and its leaderships move w
     const back = await c.runUntil(() => image()?.broker(silent)?.fenced === false, 3_000);
     assert.ok(back, "the restarted broker is unfenced");
     assert.ok((image()?.broker(silent)?.epoch ?? 0) > 4);
+  } finally {
+    await c.close();
+  }
+});
+
+/** Loss, duplication and reordering, a controller crash mid-run, then a heal: images agree. */
+async function faultyRun(seed: number): Promise<{ log: Uint8Array; nowMs: number }> {
+  const c = await SimMetadataCluster.start(seed);
+  try {
+    c.net.setFaults({
+      lossRate: 0.05,
+      duplicateRate: 0.05,
+      reorder: true,
+      delayMinMs: 1,
+      delayMaxMs: 8,
+    });
+    await c.awaitActive();
+    for (const id of BROKERS) c.startBroker(id);
+    const up = await c.runUntil(
+      () => (c.active()?.image.unfencedBrokers().length ?? 0) === BROKERS.length,
+      8_000,
+    );
+    assert.ok(up, `seed ${seed}: brokers unfenced`);
+    for (let i = 0; i < 5; i++) {
+      const r = await c.request(
+        (ctl) => ctl.createTopic({ name: `t${i}`, numPartitions: 4, replicationFactor: 3 }),
+        8_000,
+      );
+      // A request cut off by the crash may be answered notController, as a client would see.
+      assert.ok(
+        r.type === "ok" || r.type === "notController",
+        `seed ${seed}: ${JSON.stringify(r)}`,
+      );
+      const active = c.active();
+      if (i === 2 && active !== undefined) await c.crash(active.nodeId);
+    }
+    c.net.setFaults({ lossRate: 0, duplicateRate: 0, reorder: false });
+    for (const id of c.ids) if (!c.quorums.has(id)) c.restart(id);
+    await c.awaitActive(3_000);
+    const images = await converged(c);
+    assert.equal(images.length, c.ids.length);
+    assertSameImages(images);
+    for (const image of images) assertLeadersLive(image);
+    const log = c.quorum(nodeId(1)).group.log.partitionLog;
+    const r = log.read(log.logStartOffset, 16 * 1024 * 1024);
+    assert.ok(r.type === "ok");
+    return { log: r.bytes.slice(), nowMs: c.net.nowMs };
+  } finally {
+    await c.close();
+  }
+}
+
+Deno.test("Metadata quorum under message loss, duplication, reordering and a crash keeps images equal", async () => {
+  for (const seed of [SEED + 10, SEED + 11, SEED + 12]) await faultyRun(seed);
+});
+
+Deno.test("Metadata quorum: a run replays exactly from its seed", async () => {
+  const a = await faultyRun(SEED + 20);
+  const b = await faultyRun(SEED + 20);
+  assert.equal(a.nowMs, b.nowMs);
+  assert.deepEqual(a.log, b.log);
+});
+
+Deno.test("MetadataQuorum stops applying at a committed batch it cannot decode", async () => {
+  const c = await SimMetadataCluster.start(SEED + 30);
+  try {
+    const active = await c.awaitActive();
+    const quorum = c.quorum(active.nodeId);
+    let settled = false;
+    const p = quorum.group.propose(textBatch("not metadata", 1)).then(() => (settled = true));
+    await c.runUntil(() => settled, 2_000);
+    await p;
+    await c.runUntil(() => [...c.quorums.values()].every((q) => q.failure !== undefined), 1_000);
+    for (const q of c.quorums.values()) {
+      assert.match(String(q.failure?.message), /Cannot decode metadata record/);
+      assert.equal(q.isActive(), false);
+    }
+    const r = await active.createTopic({ name: "t", numPartitions: 1, replicationFactor: 1 });
+    assert.equal(r.type, "notController");
   } finally {
     await c.close();
   }
