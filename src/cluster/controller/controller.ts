@@ -36,6 +36,7 @@ import type { MetadataImage, PartitionInfo } from "./metadata_image.ts";
 import {
   type BrokerEndpoint,
   type ConfigResourceType,
+  ENDPOINTS_MAX,
   type MetadataRecord,
   REPLICAS_MAX,
 } from "./metadata_record.ts";
@@ -48,6 +49,10 @@ export const DEFAULT_SCATTER_WIDTH = 4;
 export const DEFAULT_CONTROLLER_QUEUE_MAX = 1_000;
 /** Seed of the copyset families (fixed so every controller draws the same family). */
 export const DEFAULT_PLACEMENT_SEED = 0x6c6f67;
+/** Topic ids drawn at most until one is unused (a repeat has probability ~2^-122). */
+const TOPIC_ID_DRAWS_MAX = 8;
+/** Most bytes of an incarnation, host, endpoint name or rack. */
+const NAME_BYTES_MAX = 255;
 /** Copyset families kept (one per broker set and replication factor). */
 const PLACEMENT_CACHE_MAX = 16;
 
@@ -209,11 +214,9 @@ export class Controller {
           `Cannot register broker "${req.brokerId}": another incarnation still heartbeats`,
         );
       }
-      if (req.endpoints.length === 0 || req.rack === "") {
-        return error(
-          "invalid_request",
-          `Cannot register broker "${req.brokerId}": bad endpoints or rack`,
-        );
+      const bad = registrationProblem(req);
+      if (bad !== undefined) {
+        return error("invalid_request", `Cannot register broker "${req.brokerId}": ${bad}`);
       }
       const brokerEpoch = 1 + image.brokers().reduce((m, b) => Math.max(m, b.epoch), 0);
       this.#liveness.set(req.brokerId, nowMs);
@@ -370,7 +373,12 @@ export class Controller {
       const configs = req.configs ?? {};
       const bad = checkConfigs(configs);
       if (bad !== undefined) return error("invalid_config", `${what}: ${bad}`);
-      const topicId = randomTopicId(this.#prng);
+      let topicId = randomTopicId(this.#prng);
+      // A repeated id would attach these partitions to another topic: draw again (bounded).
+      for (let i = 0; i < TOPIC_ID_DRAWS_MAX && image.topicById(topicId) !== undefined; i++) {
+        topicId = randomTopicId(this.#prng);
+      }
+      assert(image.topicById(topicId) === undefined, "a fresh topic id");
       const assignments = this.#place(req.numPartitions, req.replicationFactor);
       const records: MetadataRecord[] = [{ type: "topic", name: req.name, topicId }];
       assignments.forEach((replicas, partition) =>
@@ -526,6 +534,24 @@ export class Controller {
 
 function error(kind: ControllerErrorKind, message: string): Refusal {
   return { type: "error", kind, message };
+}
+
+/** Why a registration cannot be recorded, or undefined. */
+function registrationProblem(req: RegisterBrokerRequest): string | undefined {
+  const long = (v: string) => new TextEncoder().encode(v).length > NAME_BYTES_MAX;
+  if (req.incarnation === "" || long(req.incarnation)) return "bad incarnation";
+  if (req.rack !== undefined && (req.rack === "" || long(req.rack))) return "bad rack";
+  if (req.endpoints.length === 0 || req.endpoints.length > ENDPOINTS_MAX) {
+    return `"${req.endpoints.length}" endpoints, 1 to ${ENDPOINTS_MAX} allowed`;
+  }
+  for (const e of req.endpoints) {
+    if (
+      long(e.name) || long(e.host) || !Number.isInteger(e.port) || e.port < 0 || e.port > 0xffff
+    ) {
+      return `bad endpoint "${e.name}"`;
+    }
+  }
+  return undefined;
 }
 
 function isCount(n: number, max: number): boolean {

@@ -349,3 +349,20 @@ Deno.test("Controller maps a refused proposal and a full queue to errors", async
   assert.equal(b.type === "error" && b.kind, "busy");
   assert.equal((await a).type, "ok");
 });
+
+Deno.test("Controller refuses a registration it could not record", async () => {
+  const { quorum, controller } = setup();
+  const base = { brokerId: nodeId(1), incarnation: "a", endpoints: endpoints(1) };
+  const bad = [
+    { ...base, incarnation: "" },
+    { ...base, rack: "" },
+    { ...base, endpoints: [] },
+    { ...base, endpoints: [{ name: "kafka", host: "h", port: 70_000 }] },
+    { ...base, endpoints: Array.from({ length: 17 }, () => ({ name: "k", host: "h", port: 1 })) },
+  ];
+  for (const req of bad) {
+    const r = await controller.registerBroker(req, 0);
+    assert.equal(r.type === "error" && r.kind, "invalid_request", JSON.stringify(req));
+  }
+  assert.equal(quorum.proposals.length, 0);
+});
