@@ -48,6 +48,25 @@ export {
   unfenceChanges,
 } from "./controller.ts";
 export {
+  CONTROLLER_RPC_GROUP_ID,
+  CONTROLLER_RPC_REPLY_GROUP_ID,
+  CONTROLLER_RPC_VERSION,
+  ControllerClient,
+  type ControllerClientOptions,
+  type ControllerClientResult,
+  type ControllerRpcApi,
+  type ControllerRpcFrame,
+  type ControllerRpcReplies,
+  type ControllerRpcRequest,
+  type ControllerRpcResponse,
+  ControllerRpcServer,
+  type ControllerRpcServerOptions,
+  decodeControllerRpcFrame,
+  encodeControllerRequest,
+  encodeControllerResponse,
+  type UnavailableReason,
+} from "./controller_rpc.ts";
+export {
   type BrokerInfo,
   MetadataImage,
   type PartitionInfo,
