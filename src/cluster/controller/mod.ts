@@ -47,6 +47,7 @@ export {
   type RegisterBrokerRequest,
   unfenceChanges,
 } from "./controller.ts";
+export { ClusterNode, type ClusterNodeOptions, DEFAULT_CLUSTER_TICK_MS } from "./cluster_node.ts";
 export {
   CONTROLLER_RPC_GROUP_ID,
   CONTROLLER_RPC_REPLY_GROUP_ID,
