@@ -8,7 +8,7 @@
  * `TcpTransport` on loopback (port 0) register and agree on the image in real time.
  */
 import assert from "node:assert/strict";
-import { SimNetwork } from "../../testing/sim_network.ts";
+import { type SimFaults, SimNetwork } from "../../testing/sim_network.ts";
 import { type Clock, createPrng, type NodeId, nodeId } from "../../util/mod.ts";
 import { type PeerAddress, realScheduler, TcpTransport, type Transport } from "../transport/mod.ts";
 import { systemClock } from "../../util/mod.ts";
@@ -29,9 +29,9 @@ class SimCluster {
   readonly #clock: Clock;
   #starts = 0;
 
-  constructor(seed: number) {
+  constructor(seed: number, faults: Partial<SimFaults> = {}) {
     this.#seed = seed;
-    this.net = new SimNetwork({ seed });
+    this.net = new SimNetwork({ seed, faults });
     this.#clock = { nowMs: () => this.net.nowMs, monotonicMs: () => this.net.nowMs };
   }
 
@@ -129,8 +129,14 @@ function allUnfenced(c: SimCluster, ids: readonly NodeId[]): boolean {
   );
 }
 
-Deno.test("ClusterNode: register via RPC, follower creates a topic, controller failover, restart", async () => {
-  const c = new SimCluster(42);
+for (const seed of [42, 7, 1234]) {
+  Deno.test(`ClusterNode: register via RPC, follower creates a topic, controller failover, restart (seed ${seed})`, async () => {
+    await failoverScenario(seed);
+  });
+}
+
+async function failoverScenario(seed: number): Promise<void> {
+  const c = new SimCluster(seed);
   try {
     await c.start();
     assert(await c.runUntil(() => allUnfenced(c, c.ids), 10_000), "all brokers unfenced");
@@ -142,6 +148,8 @@ Deno.test("ClusterNode: register via RPC, follower creates a topic, controller f
     const ctl = c.active();
     assert(ctl !== undefined);
     for (const n of c.nodes.values()) assert.equal(n.controllerId, ctl.nodeId);
+    // The followers registered and heartbeat over the transport, not by a direct call.
+    assert(ctl.server.receivedRequests >= 2 * 2, `seed ${seed}: requests reached the server`);
 
     // A follower's client reaches the active controller over the transport.
     const follower = [...c.nodes.values()].find((n) => n !== ctl);
@@ -217,6 +225,41 @@ Deno.test("ClusterNode: register via RPC, follower creates a topic, controller f
       "a controlled shutdown fences the broker",
     );
     assert(c.net.nowMs - started < SESSION_MS);
+  } finally {
+    await c.close();
+  }
+}
+
+Deno.test("ClusterNode: registration and a topic through loss, duplication and reordering", async () => {
+  const seed = 5;
+  const c = new SimCluster(seed, {
+    delayMinMs: 1,
+    delayMaxMs: 20,
+    lossRate: 0.05,
+    duplicateRate: 0.05,
+    reorder: true,
+  });
+  try {
+    await c.start();
+    assert(await c.runUntil(() => allUnfenced(c, c.ids), 20_000), `seed ${seed}: all unfenced`);
+    const follower = [...c.nodes.values()].find((n) => !n.isActiveController);
+    assert(follower !== undefined);
+    const created = await c.run(
+      follower.client.createTopic({ name: "t", numPartitions: 2, replicationFactor: 3 }),
+      10_000,
+    );
+    // A retried request whose first answer was lost may find the topic it created.
+    assert(
+      created.type === "ok" || (created.type === "error" && created.kind === "topic_exists"),
+      `seed ${seed}: ${JSON.stringify(created)}`,
+    );
+    const agreed = () => {
+      const offsets = [...c.nodes.values()].map((n) => n.image.nextOffset);
+      return [...c.nodes.values()].every((n) =>
+        n.image.describeTopic("t")?.partitions.length === 2
+      ) && offsets.every((o) => o === offsets[0]);
+    };
+    assert(await c.runUntil(agreed, 10_000), `seed ${seed}: images agree`);
   } finally {
     await c.close();
   }

@@ -555,6 +555,8 @@ export class ControllerRpcServer {
   readonly #inFlightMax: number;
   #inFlight = 0;
   #closed = false;
+  /** Requests received over the transport. */
+  receivedRequests = 0;
   /** Frames dropped because they did not decode as a request. */
   undecodableFrames = 0;
   /** Responses the transport refused (the client times out and retries). */
@@ -583,6 +585,7 @@ export class ControllerRpcServer {
       this.undecodableFrames++;
       return;
     }
+    this.receivedRequests++;
     const id = frame.requestId;
     // A rejection is a bug in the controller: it surfaces as an unhandled rejection.
     this.handle(frame.request).then((response) => {
