@@ -218,24 +218,20 @@ export class ClusterNode {
   /** One step of the broker loop: register, or heartbeat (each bounded by the interval). */
   async #beat(): Promise<void> {
     const timeoutMs = this.#beatMs;
-    const epoch = this.#epoch;
-    if (epoch === undefined) {
+    if (this.#epoch === undefined) {
       const r = await this.client.registerBroker({
         brokerId: this.nodeId,
         incarnation: this.incarnation,
         rack: this.#o.rack,
         endpoints: this.#o.endpoints,
       }, { timeoutMs });
-      if (r.type === "ok" && !this.#closed) {
-        this.#epoch = r.brokerEpoch;
-        this.#fenced = true;
-        this.registrations++;
-        // Heartbeat at once: the first heartbeat unfences.
-        this.#timer?.cancel();
-        this.#arm(0);
-      }
-      return;
+      if (r.type !== "ok" || this.#closed) return;
+      this.#epoch = r.brokerEpoch;
+      this.#fenced = true;
+      this.registrations++;
+      // Heartbeat at once: a new registration is fenced until its first heartbeat.
     }
+    const epoch = this.#epoch;
     const r = await this.client.brokerHeartbeat(
       { brokerId: this.nodeId, brokerEpoch: epoch },
       { timeoutMs },

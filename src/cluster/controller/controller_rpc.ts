@@ -587,8 +587,23 @@ export class ControllerRpcServer {
     }
     this.receivedRequests++;
     const id = frame.requestId;
+    const request = frame.request;
+    // A node registers and heartbeats only for itself (`from` is authenticated at hello).
+    const impostor = (request.api === "registerBroker" || request.api === "brokerHeartbeat") &&
+      request.req.brokerId !== from;
+    const answer: Promise<ControllerRpcResponse> = impostor
+      ? Promise.resolve({
+        api: request.api,
+        result: {
+          type: "error",
+          kind: "invalid_request",
+          message:
+            `Cannot accept ${request.api} for broker "${request.req.brokerId}" from node "${from}"`,
+        },
+      } as ControllerRpcResponse)
+      : this.handle(request);
     // A rejection is a bug in the controller: it surfaces as an unhandled rejection.
-    this.handle(frame.request).then((response) => {
+    answer.then((response) => {
       if (this.#closed) return;
       const payload = encodeControllerResponse(id, response);
       const sent = this.#transport.send(from, { groupId: CONTROLLER_RPC_REPLY_GROUP_ID, payload });

@@ -321,3 +321,20 @@ Deno.test("ControllerRpcServer: undecodable frames are dropped and counted", asy
   server.close();
   await net.close();
 });
+
+Deno.test("ControllerRpcServer: a node may register and heartbeat only for itself", async () => {
+  const t = rig({ hint: nodeId(1) });
+  try {
+    const r = await t.run(
+      t.client(3).registerBroker({
+        brokerId: nodeId(2),
+        incarnation: "a",
+        endpoints: [{ name: "kafka", host: "h", port: 1 }],
+      }),
+    );
+    assert.equal(r.type === "error" && r.kind, "invalid_request");
+    assert.equal(t.quorums.get(nodeId(1))?.image.broker(nodeId(2)), undefined);
+  } finally {
+    await t.close();
+  }
+});
