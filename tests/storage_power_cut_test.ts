@@ -1,8 +1,9 @@
 /**
  * Power-cut test for the storage engine (issue #2). A loop-mounted ext4 image holds the log;
  * a child process appends with fsync=always from several concurrent appenders and prints
- * every acknowledged append (tests/helpers/append_child.ts). After some acks the file system
- * is shut down with `xfs_io -x -c shutdown`, which on ext4 (EXT4_IOC_SHUTDOWN, no log flush)
+ * every acknowledged append (tests/helpers/append_child.ts). After some acks the child is frozen
+ * (SIGSTOP, so like a power cut it acknowledges nothing more) and the file system is shut down
+ * with `xfs_io -x -c shutdown`, which on ext4 (EXT4_IOC_SHUTDOWN, no log flush)
  * drops every write not yet made durable, as a power cut does; the child is killed, the image
  * unmounted and mounted again (replaying the journal), and the log reopened.
  *
@@ -57,11 +58,24 @@ async function appendThenCutPower(mountPoint: string, wanted: number): Promise<A
   let cut: Promise<void> | null = null;
   try {
     const cutPower = async () => {
+      // Freeze the child first, as a power cut stops it: every ack it printed so far had its
+      // fdatasync return before the file system goes down. Without the freeze, the child kept
+      // running while xfs_io shut the file system down, and an fdatasync racing the shutdown
+      // could report success for data the cut then lost — acks a real power cut could never
+      // have produced (seen about once in ten runs, always on acks printed after the cut began).
+      child.kill("SIGSTOP");
+      // Let the reader drain what the frozen child already wrote (bounded: the pipe holds a
+      // finite amount and nothing more arrives).
+      let seen = -1;
+      for (let i = 0; i < 100 && seen !== acks.length; i++) {
+        seen = acks.length;
+        await new Promise((r) => setTimeout(r, 50));
+      }
       await run("xfs_io", ["-x", "-c", "shutdown", mountPoint], "Cannot shut down the file system");
       killChild(child);
     };
-    // Read until the child's stdout closes (it is killed right after the cut): acks printed
-    // while the cut was under way count too, since each was durable when it was printed.
+    // Read until the child's stdout closes (it is killed right after the cut); every line read
+    // was printed before the freeze.
     await readLines(child.stdout, (line) => {
       const m = /^ack (\d+) (\S+)$/.exec(line);
       ok(m, `child printed an unexpected line: ${JSON.stringify(line)}`);
