@@ -48,6 +48,7 @@ import type {
 } from "./controller.ts";
 import { type BrokerEndpoint, ENDPOINTS_MAX, REPLICAS_MAX } from "./metadata_record.ts";
 import { PARTITIONS_MAX } from "../../storage/mod.ts";
+import { BinaryReader, BinaryWriter } from "./_binary.ts";
 
 /** The transport group carrying requests to a node's controller RPC server. */
 export const CONTROLLER_RPC_GROUP_ID = "__controller_rpc";
@@ -73,7 +74,6 @@ export const DEFAULT_RPC_BACKOFF_MS = 20;
 export const DEFAULT_RPC_BACKOFF_MAX_MS = 500;
 /** Attempts of one call at most (besides its deadline). */
 const ATTEMPTS_MAX = 64;
-const NULL_STRING = 0xffff;
 const REQUEST_ID_MAX = 0xffff_ffff;
 const FRAME_REQUEST = 1;
 const FRAME_RESPONSE = 2;
@@ -373,162 +373,26 @@ function malformed(detail: string): FrameDecodeError {
   return new FrameDecodeError(`Cannot decode controller RPC frame: ${detail}`);
 }
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder("utf-8", { fatal: true });
-
-function checkInt(v: number, min: number, max: number, what: string): void {
-  if (!Number.isSafeInteger(v) || v < min || v > max) {
-    throw new RangeError(
-      `Cannot encode controller RPC frame: ${what} "${v}" is not in [${min}, ${max}]`,
-    );
-  }
-}
-
-/** A growable big-endian writer with range checks (a failed check is a caller's bug). */
-class Writer {
-  readonly #parts: Uint8Array[] = [];
-  #length = 0;
-
-  #fixed(n: number, put: (dv: DataView) => void): void {
-    const b = new Uint8Array(n);
-    put(new DataView(b.buffer));
-    this.#parts.push(b);
-    this.#length += n;
-  }
-  int8(v: number): void {
-    checkInt(v, -128, 127, "int8");
-    this.#fixed(1, (dv) => dv.setInt8(0, v));
-  }
-  uint16(v: number): void {
-    checkInt(v, 0, 0xffff, "uint16");
-    this.#fixed(2, (dv) => dv.setUint16(0, v));
-  }
-  uint32(v: number): void {
-    checkInt(v, 0, REQUEST_ID_MAX, "uint32");
-    this.#fixed(4, (dv) => dv.setUint32(0, v));
-  }
-  int32(v: number): void {
-    checkInt(v, -0x8000_0000, 0x7fff_ffff, "int32");
-    this.#fixed(4, (dv) => dv.setInt32(0, v));
-  }
-  int64(v: number): void {
-    checkInt(v, -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, "int64");
-    this.#fixed(8, (dv) => dv.setBigInt64(0, BigInt(v)));
-  }
-  count(n: number, max: number, what: string): void {
-    checkInt(n, 0, max, what);
-    this.uint16(n);
-  }
-  string(s: string | null): void {
-    if (s === null) return this.uint16(NULL_STRING);
-    const bytes = encoder.encode(s);
-    checkInt(bytes.length, 0, RPC_STRING_BYTES_MAX, "string bytes");
-    this.uint16(bytes.length);
-    this.#parts.push(bytes);
-    this.#length += bytes.length;
+/** The controller RPC writer: the shared binary writer plus partition assignments. */
+class Writer extends BinaryWriter {
+  constructor() {
+    super("controller RPC frame", RPC_STRING_BYTES_MAX);
   }
   assignments(a: readonly (readonly NodeId[])[]): void {
     this.count(a.length, PARTITIONS_MAX, "partitions");
-    for (const ids of a) {
-      this.count(ids.length, REPLICAS_MAX, "replicas");
-      for (const id of ids) this.int32(id);
-    }
-  }
-  finish(): Uint8Array {
-    const out = new Uint8Array(this.#length);
-    let pos = 0;
-    for (const p of this.#parts) {
-      out.set(p, pos);
-      pos += p.length;
-    }
-    return out;
+    for (const ids of a) this.ids(ids, REPLICAS_MAX, "replicas");
   }
 }
 
-/** A bounds-checked big-endian reader; every failure is a `FrameDecodeError`. */
-class Reader {
-  readonly #bytes: Uint8Array;
-  readonly #view: DataView;
-  #pos = 0;
-
+/** The controller RPC reader: the shared binary reader plus partition assignments. */
+class Reader extends BinaryReader {
   constructor(bytes: Uint8Array) {
-    this.#bytes = bytes;
-    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-  get remaining(): number {
-    return this.#bytes.length - this.#pos;
-  }
-  #take(n: number): number {
-    if (n > this.remaining) {
-      throw malformed(`needs ${n} bytes at ${this.#pos}, has ${this.remaining}`);
-    }
-    const at = this.#pos;
-    this.#pos += n;
-    return at;
-  }
-  int8(): number {
-    return this.#view.getInt8(this.#take(1));
-  }
-  bool(): boolean {
-    const v = this.int8();
-    if (v !== 0 && v !== 1) throw malformed(`boolean "${v}"`);
-    return v === 1;
-  }
-  uint16(): number {
-    return this.#view.getUint16(this.#take(2));
-  }
-  uint32(): number {
-    return this.#view.getUint32(this.#take(4));
-  }
-  int32(): number {
-    return this.#view.getInt32(this.#take(4));
-  }
-  int64(): number {
-    const v = this.#view.getBigInt64(this.#take(8));
-    if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER)) {
-      throw malformed(`int64 "${v}" outside the safe integer range`);
-    }
-    return Number(v);
-  }
-  nodeId(): NodeId {
-    const v = this.int32();
-    if (v < 0) throw malformed(`negative node id "${v}"`);
-    return nodeId(v);
-  }
-  count(max: number, what: string): number {
-    const n = this.uint16();
-    if (n > max) throw malformed(`${n} ${what}, at most ${max}`);
-    return n;
-  }
-  nullableString(): string | null {
-    const n = this.uint16();
-    if (n === NULL_STRING) return null;
-    if (n > RPC_STRING_BYTES_MAX) throw malformed(`string of ${n} bytes`);
-    const at = this.#take(n);
-    try {
-      return decoder.decode(this.#bytes.subarray(at, at + n));
-    } catch (err) {
-      throw new FrameDecodeError("Cannot decode controller RPC frame: invalid UTF-8", {
-        cause: err,
-      });
-    }
-  }
-  string(): string {
-    const s = this.nullableString();
-    if (s === null) throw malformed("null where a string is required");
-    return s;
+    super(bytes, "controller RPC frame", RPC_STRING_BYTES_MAX);
   }
   assignments(): NodeId[][] {
     const n = this.count(PARTITIONS_MAX, "partitions");
     const out: NodeId[][] = [];
-    for (let i = 0; i < n; i++) {
-      const m = this.count(REPLICAS_MAX, "replicas");
-      const ids: NodeId[] = [];
-      // Check the bytes first: a count must not allocate beyond what the frame holds.
-      if (m * 4 > this.remaining) throw malformed(`${m} replicas, ${this.remaining} bytes left`);
-      for (let j = 0; j < m; j++) ids.push(this.nodeId());
-      out.push(ids);
-    }
+    for (let i = 0; i < n; i++) out.push(this.ids(REPLICAS_MAX, "replicas"));
     return out;
   }
 }

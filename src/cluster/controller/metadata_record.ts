@@ -33,6 +33,7 @@
  */
 import { buildBatch, decodeBatch } from "../../records/mod.ts";
 import { FrameDecodeError, type NodeId, nodeId } from "../../util/mod.ts";
+import { BinaryReader, BinaryWriter } from "./_binary.ts";
 
 /** The internal topic whose single partition is the metadata log. */
 export const METADATA_TOPIC = "__cluster_metadata";
@@ -117,11 +118,8 @@ const TYPE_IDS = {
   removeTopic: 8,
 } as const;
 const RESOURCE_IDS: Record<ConfigResourceType, number> = { topic: 2, broker: 4 };
-const NULL_STRING = 0xffff;
 const UUID_BYTES = 16;
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const encoder = new TextEncoder();
-const decoder = new TextDecoder("utf-8", { fatal: true });
 
 /** True when `id` is a lower-case UUID text (the form topic ids take here). */
 export function isTopicId(id: string): boolean {
@@ -166,8 +164,8 @@ export function encodeMetadataRecord(record: MetadataRecord): Uint8Array {
     case "partition":
       w.uuid(record.topicId);
       w.int32(record.partition);
-      w.ids(record.replicas);
-      w.ids(record.isr);
+      w.nodeIds(record.replicas);
+      w.nodeIds(record.isr);
       w.int32(record.leader ?? NO_LEADER);
       w.int32(record.leaderEpoch);
       break;
@@ -231,8 +229,8 @@ function decodeBody(r: Reader, typeId: number): MetadataRecord {
       const topicId = r.uuid();
       const partition = r.int32();
       if (partition < 0) throw malformed(`negative partition "${partition}"`);
-      const replicas = r.ids();
-      const isr = r.ids();
+      const replicas = r.nodeIds();
+      const isr = r.nodeIds();
       const leaderRaw = r.int32();
       if (leaderRaw < NO_LEADER) throw malformed(`invalid leader "${leaderRaw}"`);
       const leader = leaderRaw === NO_LEADER ? undefined : nodeId(leaderRaw);
@@ -296,150 +294,33 @@ function malformed(detail: string): FrameDecodeError {
   return new FrameDecodeError(`Cannot decode metadata record: ${detail}`);
 }
 
-/** A growable big-endian writer with range checks (a failed check is a caller's bug). */
-class Writer {
-  #parts: Uint8Array[] = [];
-  #length = 0;
-
-  #fixed(n: number, put: (dv: DataView) => void): void {
-    const b = new Uint8Array(n);
-    put(new DataView(b.buffer));
-    this.#parts.push(b);
-    this.#length += n;
+/** The metadata record writer: the shared binary writer plus node id lists and UUIDs. */
+class Writer extends BinaryWriter {
+  constructor() {
+    super("metadata record", METADATA_STRING_BYTES_MAX);
   }
-  int8(v: number): void {
-    checkInt(v, -128, 127, "int8");
-    this.#fixed(1, (dv) => dv.setInt8(0, v));
-  }
-  uint16(v: number): void {
-    checkInt(v, 0, 0xffff, "uint16");
-    this.#fixed(2, (dv) => dv.setUint16(0, v));
-  }
-  int32(v: number): void {
-    checkInt(v, -0x8000_0000, 0x7fff_ffff, "int32");
-    this.#fixed(4, (dv) => dv.setInt32(0, v));
-  }
-  int64(v: number): void {
-    checkInt(v, -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, "int64");
-    this.#fixed(8, (dv) => dv.setBigInt64(0, BigInt(v)));
-  }
-  count(n: number, max: number, what: string): void {
-    checkInt(n, 0, max, what);
-    this.uint16(n);
-  }
-  string(s: string | null): void {
-    if (s === null) return this.uint16(NULL_STRING);
-    const bytes = encoder.encode(s);
-    checkInt(bytes.length, 0, METADATA_STRING_BYTES_MAX, "string bytes");
-    this.uint16(bytes.length);
-    this.#parts.push(bytes);
-    this.#length += bytes.length;
-  }
-  ids(ids: readonly NodeId[]): void {
-    this.count(ids.length, REPLICAS_MAX, "node ids");
-    for (const id of ids) this.int32(id);
+  nodeIds(ids: readonly NodeId[]): void {
+    this.ids(ids, REPLICAS_MAX, "node ids");
   }
   uuid(id: string): void {
     if (!isTopicId(id)) throw new RangeError(`Cannot encode topic id "${id}": not a UUID`);
     const hex = id.replaceAll("-", "");
     const b = new Uint8Array(UUID_BYTES);
     for (let i = 0; i < UUID_BYTES; i++) b[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-    this.#parts.push(b);
-    this.#length += UUID_BYTES;
-  }
-  finish(): Uint8Array {
-    const out = new Uint8Array(this.#length);
-    let pos = 0;
-    for (const p of this.#parts) {
-      out.set(p, pos);
-      pos += p.length;
-    }
-    return out;
+    this.bytes(b);
   }
 }
 
-function checkInt(v: number, min: number, max: number, what: string): void {
-  if (!Number.isSafeInteger(v) || v < min || v > max) {
-    throw new RangeError(
-      `Cannot encode metadata record: ${what} "${v}" is not in [${min}, ${max}]`,
-    );
-  }
-}
-
-/** A bounds-checked big-endian reader; every failure is a `FrameDecodeError`. */
-class Reader {
-  readonly #bytes: Uint8Array;
-  readonly #view: DataView;
-  #pos = 0;
-
+/** The metadata record reader: the shared binary reader plus node id lists and UUIDs. */
+class Reader extends BinaryReader {
   constructor(bytes: Uint8Array) {
-    this.#bytes = bytes;
-    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    super(bytes, "metadata record", METADATA_STRING_BYTES_MAX);
   }
-  get remaining(): number {
-    return this.#bytes.length - this.#pos;
-  }
-  #take(n: number): number {
-    if (n > this.remaining) {
-      throw malformed(`needs ${n} bytes at ${this.#pos}, has ${this.remaining}`);
-    }
-    const at = this.#pos;
-    this.#pos += n;
-    return at;
-  }
-  int8(): number {
-    return this.#view.getInt8(this.#take(1));
-  }
-  uint16(): number {
-    return this.#view.getUint16(this.#take(2));
-  }
-  int32(): number {
-    return this.#view.getInt32(this.#take(4));
-  }
-  int64(): number {
-    const v = this.#view.getBigInt64(this.#take(8));
-    if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER)) {
-      throw malformed(`int64 "${v}" outside the safe integer range`);
-    }
-    return Number(v);
-  }
-  nodeId(): NodeId {
-    const v = this.int32();
-    if (v < 0) throw malformed(`negative node id "${v}"`);
-    return nodeId(v);
-  }
-  count(max: number, what: string): number {
-    const n = this.uint16();
-    if (n > max) throw malformed(`${n} ${what}, at most ${max}`);
-    return n;
-  }
-  nullableString(): string | null {
-    const n = this.uint16();
-    if (n === NULL_STRING) return null;
-    if (n > METADATA_STRING_BYTES_MAX) throw malformed(`string of ${n} bytes`);
-    const at = this.#take(n);
-    try {
-      return decoder.decode(this.#bytes.subarray(at, at + n));
-    } catch (err) {
-      throw new FrameDecodeError("Cannot decode metadata record: invalid UTF-8", { cause: err });
-    }
-  }
-  string(): string {
-    const s = this.nullableString();
-    if (s === null) throw malformed("null where a string is required");
-    return s;
-  }
-  ids(): NodeId[] {
-    const n = this.count(REPLICAS_MAX, "node ids");
-    const out: NodeId[] = [];
-    for (let i = 0; i < n; i++) out.push(this.nodeId());
-    return out;
+  nodeIds(): NodeId[] {
+    return this.ids(REPLICAS_MAX, "node ids");
   }
   uuid(): string {
-    const at = this.#take(UUID_BYTES);
-    const hex = [...this.#bytes.subarray(at, at + UUID_BYTES)]
-      .map((b) => b.toString(16).padStart(2, "0"))
-      .join("");
+    const hex = [...this.bytes(UUID_BYTES)].map((b) => b.toString(16).padStart(2, "0")).join("");
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${
       hex.slice(20)
     }`;
