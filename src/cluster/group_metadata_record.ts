@@ -15,6 +15,7 @@
  * timeout, v2 the state timestamp, v3 the instance id; KIP-345). Decoding never throws:
  * malformed input gives null, and every length is checked before use.
  */
+import { OffsetsTopicReader as Reader } from "./_offsets_topic_reader.ts";
 
 /** Key version of group metadata (0 and 1 are offset commits). */
 export const GROUP_KEY_VERSION = 2;
@@ -47,7 +48,6 @@ export interface GroupSnapshot {
 }
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder("utf-8", { fatal: true });
 
 /** Encodes a group metadata key. */
 export function encodeGroupKey(groupId: string): Uint8Array {
@@ -185,63 +185,5 @@ class Writer {
       pos += p.length;
     }
     return out;
-  }
-}
-
-/** A bounds-checked big-endian reader; null (or undefined for nullable strings) on bad input. */
-class Reader {
-  readonly #bytes: Uint8Array;
-  readonly #view: DataView;
-  #pos = 0;
-  constructor(bytes: Uint8Array) {
-    this.#bytes = bytes;
-    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-  #has(n: number): boolean {
-    return n >= 0 && this.#pos + n <= this.#bytes.length;
-  }
-  int16(): number | null {
-    if (!this.#has(2)) return null;
-    const v = this.#view.getInt16(this.#pos);
-    this.#pos += 2;
-    return v;
-  }
-  int32(): number | null {
-    if (!this.#has(4)) return null;
-    const v = this.#view.getInt32(this.#pos);
-    this.#pos += 4;
-    return v;
-  }
-  int64(): number | null {
-    if (!this.#has(8)) return null;
-    const v = this.#view.getBigInt64(this.#pos);
-    this.#pos += 8;
-    if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) return null;
-    return Number(v);
-  }
-  string(): string | null {
-    const s = this.nullableString();
-    return s === undefined ? null : s;
-  }
-  /** A nullable string: the string, null for length -1, undefined when malformed. */
-  nullableString(): string | null | undefined {
-    const len = this.int16();
-    if (len === null) return undefined;
-    if (len === -1) return null;
-    if (!this.#has(len)) return undefined;
-    try {
-      const s = decoder.decode(this.#bytes.subarray(this.#pos, this.#pos + len));
-      this.#pos += len;
-      return s;
-    } catch {
-      return undefined; // not UTF-8: not a record we wrote
-    }
-  }
-  bytes(): Uint8Array | null {
-    const len = this.int32();
-    if (len === null || !this.#has(len)) return null;
-    const b = this.#bytes.slice(this.#pos, this.#pos + len);
-    this.#pos += len;
-    return b;
   }
 }

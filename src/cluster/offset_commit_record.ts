@@ -15,6 +15,7 @@
  *
  * Decoding never throws on bad input: it returns null, and every length is checked first.
  */
+import { OffsetsTopicReader as Reader } from "./_offsets_topic_reader.ts";
 import type { CommittedOffset } from "./classic_group.ts";
 
 /** Key version written (OffsetCommitKey v1). */
@@ -30,7 +31,6 @@ export interface OffsetKey {
 }
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder("utf-8", { fatal: true });
 const INT16_MAX = 0x7fff;
 
 /**
@@ -104,49 +104,4 @@ function encodeString(s: string): Uint8Array {
   new DataView(out.buffer).setInt16(0, bytes.length);
   out.set(bytes, 2);
   return out;
-}
-
-/** A bounds-checked big-endian reader that answers null instead of throwing. */
-class Reader {
-  readonly #bytes: Uint8Array;
-  readonly #view: DataView;
-  #pos = 0;
-  constructor(bytes: Uint8Array) {
-    this.#bytes = bytes;
-    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-  #has(n: number): boolean {
-    return this.#pos + n <= this.#bytes.length;
-  }
-  int16(): number | null {
-    if (!this.#has(2)) return null;
-    const v = this.#view.getInt16(this.#pos);
-    this.#pos += 2;
-    return v;
-  }
-  int32(): number | null {
-    if (!this.#has(4)) return null;
-    const v = this.#view.getInt32(this.#pos);
-    this.#pos += 4;
-    return v;
-  }
-  /** An int64 as a number; null when it does not fit a safe integer. */
-  int64(): number | null {
-    if (!this.#has(8)) return null;
-    const v = this.#view.getBigInt64(this.#pos);
-    this.#pos += 8;
-    if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) return null;
-    return Number(v);
-  }
-  string(): string | null {
-    const len = this.int16();
-    if (len === null || len < 0 || !this.#has(len)) return null;
-    try {
-      const s = decoder.decode(this.#bytes.subarray(this.#pos, this.#pos + len));
-      this.#pos += len;
-      return s;
-    } catch {
-      return null; // not UTF-8: a record we did not write
-    }
-  }
 }
