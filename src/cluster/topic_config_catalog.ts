@@ -59,7 +59,8 @@ const spec = (
 /**
  * Every topic config Pyralog accepts (the keys `validateTopicConfigs` knows), sorted by name.
  * flush.ms and flush.messages have no default here: unset, the node's `--fsync` policy
- * decides, so they are reported only when a topic sets them.
+ * decides, so they are reported only when a topic sets them. Neither has replication.quorum
+ * (Pyralog's own key, not Kafka's): unset, each partition's Raft group uses majorities.
  */
 export const TOPIC_CONFIG_CATALOG: Readonly<Record<string, TopicConfigSpec>> = Object.freeze({
   "cleanup.policy": spec(
@@ -109,6 +110,12 @@ export const TOPIC_CONFIG_CATALOG: Readonly<Record<string, TopicConfigSpec>> = O
     "min.insync.replicas",
     "min.insync.replicas",
     "Replicas that must hold a write for acks=all",
+  ),
+  "replication.quorum": spec(
+    ConfigType.INT,
+    "replication.quorum",
+    "replication.quorum",
+    "Replicas that must hold a write before it commits (Raft W); unset means a majority",
   ),
   "retention.bytes": spec(
     ConfigType.LONG,

@@ -4,6 +4,7 @@ import { TOPIC_CONFIG_DEFAULTS, validateTopicConfigs } from "../storage/mod.ts";
 import {
   applyConfigChanges,
   ConfigOperation,
+  ConfigType,
   effectiveTopicConfigs,
   isKnownTopicConfig,
   replaceConfigs,
@@ -107,4 +108,23 @@ Deno.test("replaceConfigs builds the whole new set and refuses duplicates and nu
   deepStrictEqual(replaceConfigs([]), { type: "ok", configs: {} });
   strictEqual(replaceConfigs([{ name: "a", value: null }]).type, "error");
   strictEqual(replaceConfigs([{ name: "a", value: "1" }, { name: "a", value: "2" }]).type, "error");
+});
+
+Deno.test("TOPIC_CONFIG_CATALOG knows replication.quorum as an INT without a default", () => {
+  const s = TOPIC_CONFIG_CATALOG["replication.quorum"];
+  ok(s !== undefined);
+  strictEqual(s.type, ConfigType.INT);
+  strictEqual(s.defaultValue, null, "unset means a majority");
+  ok(!effectiveTopicConfigs({}).some((c) => c.name === "replication.quorum"));
+  deepStrictEqual(
+    effectiveTopicConfigs({ "replication.quorum": "2" }).find((c) =>
+      c.name === "replication.quorum"
+    )
+      ?.source,
+    "topic",
+  );
+  deepStrictEqual(
+    applyConfigChanges({}, [{ name: "replication.quorum", operation: SET, value: "2" }]),
+    { type: "ok", configs: { "replication.quorum": "2" } },
+  );
 });

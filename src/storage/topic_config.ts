@@ -1,7 +1,9 @@
 /**
  * Kafka topic configs (string key/value pairs as clients send them) validated and mapped onto
  * a partition's `LogConfig`. Unknown keys and bad values are refused with a clear message, as
- * Kafka answers INVALID_CONFIG.
+ * Kafka answers INVALID_CONFIG. Some keys are for the cluster, not the log
+ * (`replication.quorum`, the Raft replication quorum of the topic's partitions): storage
+ * checks their syntax and otherwise ignores them.
  */
 import { type LogConfig, resolveLogConfig } from "./log_config.ts";
 
@@ -17,6 +19,9 @@ const KNOWN: Record<string, (v: string) => string | null> = {
   "index.interval.bytes": (v) => intAtLeast(v, 1),
   "flush.ms": (v) => intAtLeast(v, 1),
   "flush.messages": (v) => intAtLeast(v, 1),
+  // Pyralog's own: the replication quorum W of each partition's Raft group (Flexible Paxos).
+  // The controller checks it against the replication factor; the log ignores it.
+  "replication.quorum": (v) => intAtLeast(v, 1),
   "cleanup.policy": (v) =>
     v === "delete"
       ? null
