@@ -2,8 +2,7 @@
  * Test fixture: the metadata quorum of three (or more) nodes in one process over a
  * `SimNetwork`, with real partition logs in temporary directories, one `Controller` per node
  * ticking on virtual time, and simulated brokers that register with and heartbeat to whichever
- * controller is active (the broker-to-controller RPC is not built yet, so they call it
- * directly). After every simulated event the fixture waits for the I/O it caused, so a run is
+ * controller is active (they call it directly; the RPC has its own tests). After every simulated event the fixture waits for the I/O it caused, so a run is
  * a function of the seed (STYLE.md principle 4). Private to tests.
  */
 import { SimNetwork } from "../../testing/sim_network.ts";

@@ -17,9 +17,14 @@
  *   `sessionTimeoutMs` is fenced by `tick(nowMs)` (time is passed in, so tests are
  *   deterministic). Liveness is the active controller's memory, as in KRaft: a new controller
  *   grants every broker a full session before fencing it;
- * - fencing removes the broker from ISRs (never emptying one) and moves each leadership it held
- *   to the first replica, in replica order, that is in the ISR and unfenced, bumping the leader
- *   epoch (KIP-101); with none, the partition has no leader until an ISR member returns;
+ * - the controller never elects a partition leader. Every data partition is its own Raft group
+ *   whose leader and term ARE the Kafka partition leader and leader epoch (DESIGN.md); the
+ *   group's leader reports itself and its ISR with `alterPartition` (after KIP-497), and the
+ *   controller records the report when its epoch is not older than the recorded one;
+ * - fencing removes the broker from ISRs (never emptying one) and, where it was the recorded
+ *   leader, records no leader at the same leader epoch: the partition's Raft group elects and
+ *   the winner reports (at a higher term). Unfencing changes no partition;
+ * - a topic's `replication.quorum` (Flexible Paxos W) may not exceed its replication factor;
  * - new partitions are placed with `CopysetPlacement` over the unfenced brokers and their racks;
  *   the copyset family is a function of the broker set and a fixed seed, so a new controller
  *   places onto the same copysets.
@@ -40,6 +45,7 @@ import {
   type MetadataRecord,
   REPLICAS_MAX,
 } from "./metadata_record.ts";
+import { replicationQuorumProblem } from "./replication_quorum.ts";
 
 /** Kafka's broker.session.timeout.ms default. */
 export const DEFAULT_SESSION_TIMEOUT_MS = 9_000;
@@ -55,6 +61,8 @@ const TOPIC_ID_DRAWS_MAX = 8;
 const NAME_BYTES_MAX = 255;
 /** Copyset families kept (one per broker set and replication factor). */
 const PLACEMENT_CACHE_MAX = 16;
+/** Largest leader epoch (an int32 in metadata records, as in Kafka). */
+const INT32_MAX = 0x7fff_ffff;
 
 /** The outcome of a proposal through the metadata quorum. */
 export type QuorumProposeResult =
@@ -87,7 +95,9 @@ export type ControllerErrorKind =
   | "stale_broker_epoch"
   | "duplicate_broker_registration"
   | "busy"
-  | "refused";
+  | "refused"
+  | "fenced_broker"
+  | "stale_leader_epoch";
 
 /** A request's outcome: `ok` with its values, or an expected refusal. */
 export type ControllerResult<T> =
@@ -107,7 +117,7 @@ export interface RegisterBrokerRequest {
 export interface BrokerHeartbeatRequest {
   readonly brokerId: NodeId;
   readonly brokerEpoch: number;
-  /** True during a controlled shutdown: fence me and move my leaderships. */
+  /** True during a controlled shutdown: fence me and record none of my leaderships. */
   readonly wantFence?: boolean;
 }
 
@@ -124,6 +134,21 @@ export interface AlterConfigsRequest {
   readonly resourceType: ConfigResourceType;
   readonly resourceName: string;
   readonly changes: ReadonlyArray<{ readonly name: string; readonly value: string | null }>;
+}
+
+/**
+ * A partition leader's report of its leadership and ISR (after KIP-497 AlterPartition), sent
+ * by the node whose Raft group for the partition leads at term `leaderEpoch`.
+ */
+export interface AlterPartitionRequest {
+  readonly brokerId: NodeId;
+  readonly brokerEpoch: number;
+  readonly topicId: string;
+  readonly partition: number;
+  /** The Raft term of the partition's group in which `brokerId` leads. */
+  readonly leaderEpoch: number;
+  /** The in-sync replicas as the leader sees them (it included). */
+  readonly isr: readonly NodeId[];
 }
 
 /** Settings of a controller. */
@@ -228,7 +253,8 @@ export class Controller {
         rack: req.rack,
         endpoints: req.endpoints,
       }];
-      // The new registration is fenced: the old process's leaderships move away now.
+      // The new registration is fenced: the old process's leaderships are unrecorded now (its
+      // Raft groups elect anew, at higher terms, and the winners report).
       records.push(...fenceChanges(image, new Set([req.brokerId])));
       return { type: "ok", records, reply: { brokerEpoch } };
     });
@@ -260,8 +286,8 @@ export class Controller {
       const records: MetadataRecord[] = [];
       let isFenced = b.fenced;
       if (b.fenced && req.wantFence !== true) {
+        // No partition changes: the broker's Raft groups elect and their leaders report.
         records.push({ type: "unfenceBroker", brokerId: id, brokerEpoch: epoch });
-        records.push(...unfenceChanges(image, id));
         isFenced = false;
       } else if (!b.fenced && req.wantFence === true) {
         records.push({ type: "fenceBroker", brokerId: id, brokerEpoch: epoch });
@@ -371,7 +397,8 @@ export class Controller {
         );
       }
       const configs = req.configs ?? {};
-      const bad = checkConfigs(configs);
+      const bad = checkConfigs(configs) ??
+        replicationQuorumProblem(configs, req.replicationFactor);
       if (bad !== undefined) return error("invalid_config", `${what}: ${bad}`);
       let topicId = randomTopicId(this.#prng);
       // A repeated id would attach these partitions to another topic: draw again (bounded).
@@ -428,6 +455,10 @@ export class Controller {
         );
       }
       const rf = t.partitions[0]?.replicas.length ?? 1;
+      // The topic's configs were checked against `rf` when set; checked again, cheaply, so a
+      // partition is never added whose Raft group could not be sized.
+      const badQuorum = replicationQuorumProblem(image.configs("topic", name), rf);
+      if (badQuorum !== undefined) return error("invalid_config", `${what}: ${badQuorum}`);
       if (rf > image.unfencedBrokers().length) {
         return error(
           "invalid_replication_factor",
@@ -446,15 +477,15 @@ export class Controller {
       const image = this.#quorum.image;
       const what = `Cannot alter configs of ${req.resourceType} "${req.resourceName}"`;
       if (req.resourceType === "topic") {
-        if (image.describeTopic(req.resourceName) === undefined) {
-          return error("unknown_topic", `${what}: unknown topic`);
-        }
+        const t = image.describeTopic(req.resourceName);
+        if (t === undefined) return error("unknown_topic", `${what}: unknown topic`);
         const merged: Record<string, string> = { ...image.configs("topic", req.resourceName) };
         for (const c of req.changes) {
           if (c.value === null) delete merged[c.name];
           else merged[c.name] = c.value;
         }
-        const bad = checkConfigs(merged);
+        const rf = t.partitions[0]?.replicas.length ?? 1;
+        const bad = checkConfigs(merged) ?? replicationQuorumProblem(merged, rf);
         if (bad !== undefined) return error("invalid_config", `${what}: ${bad}`);
       } else if (req.resourceName !== "" && !/^\d+$/.test(req.resourceName)) {
         return error("invalid_request", `${what}: not a broker id`);
@@ -467,6 +498,68 @@ export class Controller {
         value: c.value,
       }));
       return { type: "ok", records, reply: {} };
+    });
+  }
+
+  // ---------------------------------------------------------------- partitions
+
+  /**
+   * Records what a partition's Raft group decided (after KIP-497 AlterPartition; the leader
+   * epoch is the group's Raft term): `brokerId` leads at `leaderEpoch` with ISR `isr`.
+   * Accepted from a registered, unfenced broker at its current broker epoch that is a replica
+   * and in the ISR, when the epoch is newer than the recorded one, or equal with the same (or
+   * no) recorded leader. The ISR is recorded in replica order (a function of the set, so a
+   * report that only reorders it changes nothing). Answers the recorded leader epoch.
+   */
+  alterPartition(req: AlterPartitionRequest): Promise<ControllerResult<{ leaderEpoch: number }>> {
+    return this.#run(() => {
+      const image = this.#quorum.image;
+      const what = `Cannot alter partition "${req.partition}" of topic "${req.topicId}"`;
+      const b = image.broker(req.brokerId);
+      if (b === undefined) {
+        return error("unknown_broker", `${what}: broker "${req.brokerId}" is not registered`);
+      }
+      if (b.epoch !== req.brokerEpoch) {
+        return error(
+          "stale_broker_epoch",
+          `${what}: broker epoch "${req.brokerEpoch}" is not "${b.epoch}"`,
+        );
+      }
+      if (b.fenced) return error("fenced_broker", `${what}: broker "${b.id}" is fenced`);
+      const p = image.topicById(req.topicId)?.partitions[req.partition];
+      if (p === undefined) return error("unknown_topic", `${what}: unknown partition`);
+      const bad = alterPartitionProblem(req, p);
+      if (bad !== undefined) return error("invalid_request", `${what}: ${bad}`);
+      // Raft elects at most one leader per term (§5.2): an older term is a deposed leader,
+      // and a same-term report naming another leader than the recorded one is a bug or a
+      // replay of a stale process; neither may overwrite the record (KIP-497 answers these
+      // FENCED_LEADER_EPOCH).
+      const isCurrent = req.leaderEpoch > p.leaderEpoch ||
+        (req.leaderEpoch === p.leaderEpoch && (p.leader === undefined || p.leader === b.id));
+      if (!isCurrent) {
+        const recorded = `epoch "${p.leaderEpoch}" of leader "${p.leader ?? "none"}"`;
+        return error(
+          "stale_leader_epoch",
+          `${what}: leader epoch "${req.leaderEpoch}" of broker "${b.id}" is behind ${recorded}`,
+        );
+      }
+      const isr = p.replicas.filter((id) => req.isr.includes(id));
+      const reply = { leaderEpoch: req.leaderEpoch };
+      if (
+        p.leader === b.id && p.leaderEpoch === req.leaderEpoch && sameIdSet(isr, p.isr)
+      ) {
+        return { type: "ok", records: [], reply };
+      }
+      const record: MetadataRecord = {
+        type: "partition",
+        topicId: p.topicId,
+        partition: p.partition,
+        replicas: p.replicas,
+        isr,
+        leader: b.id,
+        leaderEpoch: req.leaderEpoch,
+      };
+      return { type: "ok", records: [record], reply };
     });
   }
 
@@ -554,6 +647,20 @@ function registrationProblem(req: RegisterBrokerRequest): string | undefined {
   return undefined;
 }
 
+/** Why an `alterPartition` report is malformed for partition `p`, or undefined. */
+function alterPartitionProblem(req: AlterPartitionRequest, p: PartitionInfo): string | undefined {
+  if (!p.replicas.includes(req.brokerId)) return `broker "${req.brokerId}" is not a replica`;
+  if (!Number.isInteger(req.leaderEpoch) || req.leaderEpoch < 0 || req.leaderEpoch > INT32_MAX) {
+    return `leader epoch "${req.leaderEpoch}" is not in [0, ${INT32_MAX}]`;
+  }
+  if (req.isr.length === 0) return "the ISR is empty";
+  if (new Set(req.isr).size !== req.isr.length) return `the ISR "${req.isr}" repeats a broker`;
+  const outsider = req.isr.find((id) => !p.replicas.includes(id));
+  if (outsider !== undefined) return `ISR member "${outsider}" is not a replica`;
+  if (!req.isr.includes(req.brokerId)) return `the ISR leaves out the leader "${req.brokerId}"`;
+  return undefined;
+}
+
 function isCount(n: number, max: number): boolean {
   return Number.isInteger(n) && n >= 1 && n <= max;
 }
@@ -580,54 +687,39 @@ function newPartition(
 
 /**
  * Partition records after fencing `fenced`: each leaves the ISRs (an ISR is never emptied),
- * and every partition that loses its leader elects the first replica in the ISR that is
- * unfenced, bumping the leader epoch.
+ * and a partition whose recorded leader is fenced records no leader at the same leader epoch.
+ * No leader is elected here: the partition's Raft group elects one, which then reports itself
+ * through `alterPartition` at its (higher) term.
  */
 export function fenceChanges(image: MetadataImage, fenced: ReadonlySet<NodeId>): MetadataRecord[] {
-  const isLive = (id: NodeId) => !fenced.has(id) && image.broker(id)?.fenced === false;
   const out: MetadataRecord[] = [];
   for (const p of allPartitions(image)) {
-    const touched = p.isr.some((id) => fenced.has(id)) ||
-      (p.leader !== undefined && fenced.has(p.leader));
-    if (!touched) continue;
     const kept = p.isr.filter((id) => !fenced.has(id));
     // Keep the last ISR member (KRaft does): it holds every committed record, so it is the
     // one to lead again when it returns.
     const isr = kept.length > 0 ? kept : p.isr.slice(0, 1);
-    const leader = p.leader !== undefined && isLive(p.leader)
-      ? p.leader
-      : p.replicas.find((id) => isr.includes(id) && isLive(id));
+    const leader = p.leader !== undefined && fenced.has(p.leader) ? undefined : p.leader;
     if (leader === p.leader && sameIds(isr, p.isr)) continue;
-    out.push(changed(p, isr, leader));
+    out.push({
+      type: "partition",
+      topicId: p.topicId,
+      partition: p.partition,
+      replicas: p.replicas,
+      isr,
+      leader,
+      leaderEpoch: p.leaderEpoch,
+    });
   }
   return out;
 }
 
-/** Partition records after unfencing `id`: leaderless partitions with `id` in the ISR elect it. */
-export function unfenceChanges(image: MetadataImage, id: NodeId): MetadataRecord[] {
-  return allPartitions(image)
-    .filter((p) => p.leader === undefined && p.isr.includes(id))
-    .map((p) => changed(p, p.isr, id));
-}
-
-function changed(
-  p: PartitionInfo,
-  isr: readonly NodeId[],
-  leader: NodeId | undefined,
-): MetadataRecord {
-  return {
-    type: "partition",
-    topicId: p.topicId,
-    partition: p.partition,
-    replicas: p.replicas,
-    isr,
-    leader,
-    leaderEpoch: leader === p.leader ? p.leaderEpoch : p.leaderEpoch + 1,
-  };
-}
-
 function sameIds(a: readonly NodeId[], b: readonly NodeId[]): boolean {
   return a.length === b.length && a.every((id, i) => id === b[i]);
+}
+
+/** True when `a` and `b` hold the same ids (each list is free of repeats). */
+function sameIdSet(a: readonly NodeId[], b: readonly NodeId[]): boolean {
+  return a.length === b.length && a.every((id) => b.includes(id));
 }
 
 function allPartitions(image: MetadataImage): PartitionInfo[] {

@@ -1,8 +1,10 @@
 /**
  * Controller decisions with a fake quorum that commits every proposal at once: registration
  * and fencing of stale incarnations, heartbeats and session expiry on a passed-in clock,
- * leader election from the ISR, topic creation with copyset placement, configs, partitions,
- * and followers answering notController.
+ * fencing that drops leaderships without electing, partition leaders reporting through
+ * alterPartition (its accept and refuse rules, epochs included), topic creation with copyset
+ * placement, configs (replication.quorum against the replication factor), partitions, and
+ * followers answering notController.
  */
 import assert from "node:assert/strict";
 import { createPrng, type NodeId, nodeId } from "../../util/mod.ts";
@@ -240,7 +242,7 @@ Deno.test("Controller adds partitions, alters configs and deletes topics", async
   assert.deepEqual(quorum.image.topicNames(), []);
 });
 
-Deno.test("Controller fences a silent broker after the session and moves its leaderships", async () => {
+Deno.test("Controller fences a silent broker after the session and elects no new leader", async () => {
   const { quorum, controller } = setup();
   const epochs = await brokers(controller, 3);
   await controller.tick(0);
@@ -263,22 +265,45 @@ Deno.test("Controller fences a silent broker after the session and moves its lea
   assert.deepEqual(quorum.image.partitionsLedBy(nodeId(2)), []);
   for (const p of quorum.image.describeTopic("t")?.partitions ?? []) {
     assert.ok(!p.isr.includes(nodeId(2)), "the fenced broker left the ISR");
-    assert.ok(p.leader !== undefined && p.leader !== nodeId(2));
-    assert.equal(p.leaderEpoch, led.includes(p.partition) ? 1 : 0, "epoch bumped on a move");
+    assert.equal(p.leaderEpoch, 0, "the leader epoch is the Raft term: only a report moves it");
+    if (led.includes(p.partition)) assert.equal(p.leader, undefined, "no election");
+    else assert.equal(p.leader, p.replicas[0], "other leaderships stay");
   }
-  // Broker 2 comes back: it heartbeats with its epoch and is unfenced.
+  // The partition's Raft group elects broker 3 at term 1, which reports itself.
+  const p0 = quorum.image.describeTopic("t")?.partitions[led[0] as number];
+  assert.ok(p0 !== undefined && r.type === "ok");
+  const report = await controller.alterPartition({
+    brokerId: nodeId(3),
+    brokerEpoch: epochs.get(nodeId(3)) as number,
+    topicId: r.topicId,
+    partition: p0.partition,
+    leaderEpoch: 1,
+    isr: [nodeId(3), nodeId(1)],
+  });
+  assert.deepEqual(report, { type: "ok", leaderEpoch: 1 });
+  const p1 = quorum.image.describeTopic("t")?.partitions[p0.partition];
+  assert.equal(p1?.leader, nodeId(3));
+  assert.equal(p1?.leaderEpoch, 1);
+  // Broker 2 comes back: it heartbeats with its epoch and is unfenced; no partition changes.
+  const before = quorum.image.describeTopic("t");
   const back = await controller.brokerHeartbeat(
     { brokerId: nodeId(2), brokerEpoch: epochs.get(nodeId(2)) as number },
     SESSION_MS + 200,
   );
   assert.deepEqual(back, { type: "ok", isFenced: false });
+  assert.deepEqual(quorum.image.describeTopic("t"), before, "unfencing changes no partition");
 });
 
-Deno.test("Controller leaves a partition leaderless when its whole ISR is fenced, then re-elects", async () => {
+Deno.test("Controller keeps the last ISR member when the whole ISR is fenced, and unfencing elects no one", async () => {
   const { quorum, controller } = setup();
   const epochs = await brokers(controller, 2);
   await controller.tick(0);
-  await controller.createTopic({ name: "solo", numPartitions: 1, replicationFactor: 1 });
+  const created = await controller.createTopic({
+    name: "solo",
+    numPartitions: 1,
+    replicationFactor: 1,
+  });
+  assert.ok(created.type === "ok");
   const p0 = quorum.image.describeTopic("solo")?.partitions[0];
   assert.ok(p0?.leader !== undefined);
   const owner = p0.leader;
@@ -291,26 +316,225 @@ Deno.test("Controller leaves a partition leaderless when its whole ISR is fenced
   const p1 = quorum.image.describeTopic("solo")?.partitions[0];
   assert.equal(p1?.leader, undefined);
   assert.deepEqual(p1?.isr, [owner], "the last ISR member stays");
-  assert.equal(p1?.leaderEpoch, 1);
-  await controller.brokerHeartbeat(
-    { brokerId: owner, brokerEpoch: epochs.get(owner) as number },
-    SESSION_MS + 2,
-  );
+  assert.equal(p1?.leaderEpoch, 0, "same leader epoch");
+  const ownerEpoch = epochs.get(owner) as number;
+  // While fenced, the owner's report is refused.
+  const report = {
+    brokerId: owner,
+    brokerEpoch: ownerEpoch,
+    topicId: created.topicId,
+    partition: 0,
+    leaderEpoch: 0,
+    isr: [owner],
+  };
+  const refused = await controller.alterPartition(report);
+  assert.equal(refused.type === "error" && refused.kind, "fenced_broker");
+  await controller.brokerHeartbeat({ brokerId: owner, brokerEpoch: ownerEpoch }, SESSION_MS + 2);
+  assert.deepEqual(quorum.image.describeTopic("solo")?.partitions[0], p1, "no election");
+  // Its Raft group still leads at term 0 (no other voter): the same-epoch report is accepted.
+  assert.deepEqual(await controller.alterPartition(report), { type: "ok", leaderEpoch: 0 });
   const p2 = quorum.image.describeTopic("solo")?.partitions[0];
   assert.equal(p2?.leader, owner);
-  assert.equal(p2?.leaderEpoch, 2);
+  assert.equal(p2?.leaderEpoch, 0);
 });
 
-Deno.test("Controller: a controlled shutdown (wantFence) moves leaderships at once", async () => {
+Deno.test("Controller: a controlled shutdown (wantFence) drops the broker's leaderships at once", async () => {
   const { quorum, controller } = setup();
   const epochs = await brokers(controller, 3);
   await controller.createTopic({ name: "t", numPartitions: 3, replicationFactor: 3 });
+  const led = quorum.image.partitionsLedBy(nodeId(1));
+  assert.ok(led.length > 0);
   const r = await controller.brokerHeartbeat(
     { brokerId: nodeId(1), brokerEpoch: epochs.get(nodeId(1)) as number, wantFence: true },
     5,
   );
   assert.deepEqual(r, { type: "ok", isFenced: true });
   assert.deepEqual(quorum.image.partitionsLedBy(nodeId(1)), []);
+  for (const p of led) {
+    const now = quorum.image.describeTopic("t")?.partitions[p.partition];
+    assert.equal(now?.leader, undefined);
+    assert.equal(now?.leaderEpoch, p.leaderEpoch);
+    assert.deepEqual(now?.isr, p.isr.filter((id) => id !== nodeId(1)));
+  }
+});
+
+/** Three live brokers and topic "t" (one partition, replicas 1..3); returns its id and epochs. */
+async function reportRig() {
+  const { quorum, controller } = setup();
+  const epochs = await brokers(controller, 3);
+  const r = await controller.createTopic({ name: "t", numPartitions: 1, replicationFactor: 3 });
+  assert.ok(r.type === "ok");
+  const p = quorum.image.describeTopic("t")?.partitions[0];
+  assert.ok(p !== undefined);
+  const epochOf = (id: NodeId) => epochs.get(id) as number;
+  /** A report by `id` at `leaderEpoch` with `isr` (defaults: all replicas). */
+  const report = (id: NodeId, leaderEpoch: number, isr: readonly NodeId[] = p.replicas) => ({
+    brokerId: id,
+    brokerEpoch: epochOf(id),
+    topicId: r.topicId,
+    partition: 0,
+    leaderEpoch,
+    isr,
+  });
+  const partition = () => quorum.image.describeTopic("t")?.partitions[0];
+  return {
+    quorum,
+    controller,
+    replicas: p.replicas,
+    epochOf,
+    report,
+    partition,
+    topicId: r.topicId,
+  };
+}
+
+function kindOf(r: { type: string; kind?: string }): string {
+  return r.type === "error" ? (r.kind ?? "") : r.type;
+}
+
+Deno.test("Controller.alterPartition records the reported leader, epoch and ISR in replica order", async () => {
+  const { quorum, controller, replicas, report, partition } = await reportRig();
+  const [a, b, c] = replicas as [NodeId, NodeId, NodeId];
+  const proposals = quorum.proposals.length;
+  const r = await controller.alterPartition(report(b, 3, [c, b]));
+  assert.deepEqual(r, { type: "ok", leaderEpoch: 3 });
+  assert.deepEqual(partition(), {
+    topicId: partition()?.topicId,
+    partition: 0,
+    replicas,
+    isr: [b, c],
+    leader: b,
+    leaderEpoch: 3,
+  });
+  assert.equal(quorum.proposals.length, proposals + 1, "one record");
+  // A repeat (a retry after a lost answer), even reordered, changes nothing and proposes nothing.
+  assert.deepEqual(await controller.alterPartition(report(b, 3, [b, c])), {
+    type: "ok",
+    leaderEpoch: 3,
+  });
+  assert.equal(quorum.proposals.length, proposals + 1, "no proposal for an unchanged partition");
+  // The same leader grows its ISR at the same epoch, then a new term elects a.
+  assert.equal((await controller.alterPartition(report(b, 3, [a, b, c]))).type, "ok");
+  assert.deepEqual(partition()?.isr, [a, b, c]);
+  assert.equal((await controller.alterPartition(report(a, 4, [a]))).type, "ok");
+  assert.equal(partition()?.leader, a);
+  assert.deepEqual(partition()?.isr, [a]);
+  assert.equal(quorum.proposals.length, proposals + 3);
+});
+
+Deno.test("Controller.alterPartition refuses older epochs and another leader at the same epoch", async () => {
+  const { controller, replicas, report, partition } = await reportRig();
+  const [a, b] = replicas as [NodeId, NodeId, NodeId];
+  // Created with leader a at epoch 0: b may not claim epoch 0, a may.
+  assert.equal(kindOf(await controller.alterPartition(report(b, 0))), "stale_leader_epoch");
+  assert.equal(kindOf(await controller.alterPartition(report(a, 0))), "ok");
+  assert.equal(kindOf(await controller.alterPartition(report(b, 2))), "ok");
+  assert.equal(kindOf(await controller.alterPartition(report(a, 1))), "stale_leader_epoch");
+  assert.equal(kindOf(await controller.alterPartition(report(a, 2))), "stale_leader_epoch");
+  assert.equal(kindOf(await controller.alterPartition(report(b, 1))), "stale_leader_epoch");
+  assert.equal(partition()?.leader, b);
+  assert.equal(partition()?.leaderEpoch, 2);
+});
+
+Deno.test("Controller.alterPartition: a leaderless partition takes a report at the same epoch", async () => {
+  const { controller, replicas, report, partition, epochOf } = await reportRig();
+  const [a, b] = replicas as [NodeId, NodeId, NodeId];
+  // a shuts down: the partition has no recorded leader at epoch 0.
+  await controller.brokerHeartbeat({ brokerId: a, brokerEpoch: epochOf(a), wantFence: true }, 1);
+  assert.equal(partition()?.leader, undefined);
+  assert.equal(partition()?.leaderEpoch, 0);
+  // With no leader recorded, a replica's report at the recorded epoch fills the gap (the
+  // Raft group guarantees one leader per term); another replica at that epoch is then refused.
+  assert.equal(kindOf(await controller.alterPartition(report(b, 0, [b]))), "ok");
+  assert.equal(partition()?.leader, b);
+  const c = replicas[2] as NodeId;
+  assert.equal(kindOf(await controller.alterPartition(report(c, 0, [c]))), "stale_leader_epoch");
+});
+
+Deno.test("Controller.alterPartition refuses bad reports as values", async () => {
+  const { quorum, controller, replicas, report, epochOf } = await reportRig();
+  const [a, b, c] = replicas as [NodeId, NodeId, NodeId];
+  const stranger = await controller.registerBroker(
+    { brokerId: nodeId(9), incarnation: "x", endpoints: endpoints(9) },
+    0,
+  );
+  assert.ok(stranger.type === "ok");
+  await controller.brokerHeartbeat({ brokerId: nodeId(9), brokerEpoch: stranger.brokerEpoch }, 0);
+  const outsider = { ...report(a, 1), brokerId: nodeId(9), brokerEpoch: stranger.brokerEpoch };
+  const cases: Array<[string, Parameters<Controller["alterPartition"]>[0]]> = [
+    ["unknown_broker", { ...report(a, 1), brokerId: nodeId(42) }],
+    ["stale_broker_epoch", { ...report(a, 1), brokerEpoch: epochOf(a) + 100 }],
+    ["unknown_topic", { ...report(a, 1), topicId: "00000000-0000-4000-8000-000000000009" }],
+    ["unknown_topic", { ...report(a, 1), partition: 1 }],
+    ["unknown_topic", { ...report(a, 1), partition: -1 }],
+    ["invalid_request", outsider],
+    ["invalid_request", { ...outsider, isr: [nodeId(9)] }],
+    ["invalid_request", report(a, 1, [])],
+    ["invalid_request", report(a, 1, [a, a])],
+    ["invalid_request", report(a, 1, [a, nodeId(9)])],
+    ["invalid_request", report(a, 1, [b, c])],
+    ["invalid_request", report(a, -1)],
+    ["invalid_request", report(a, 1.5)],
+    ["invalid_request", report(a, 2 ** 31)],
+  ];
+  const proposals = quorum.proposals.length;
+  for (const [kind, req] of cases) {
+    assert.equal(kindOf(await controller.alterPartition(req)), kind, JSON.stringify(req));
+  }
+  // A fenced replica's report is refused, however new its epoch.
+  await controller.brokerHeartbeat({ brokerId: b, brokerEpoch: epochOf(b), wantFence: true }, 1);
+  const fencedAt = quorum.proposals.length;
+  assert.equal(kindOf(await controller.alterPartition(report(b, 9, [b]))), "fenced_broker");
+  assert.equal(quorum.proposals.length, fencedAt);
+  assert.equal(fencedAt, proposals + 1, "only the fencing was proposed");
+});
+
+Deno.test("Controller.alterPartition on a follower answers notController", async () => {
+  const { quorum, controller, report, replicas } = await reportRig();
+  quorum.active = false;
+  quorum.leader = nodeId(3);
+  const r = await controller.alterPartition(report(replicas[0] as NodeId, 1));
+  assert.deepEqual(r, { type: "notController", controllerId: nodeId(3) });
+});
+
+Deno.test("Controller refuses a replication.quorum above the replication factor", async () => {
+  const { quorum, controller } = setup();
+  await brokers(controller, 3);
+  const create = (name: string, rf: number, w: string) =>
+    controller.createTopic({
+      name,
+      numPartitions: 1,
+      replicationFactor: rf,
+      configs: { "replication.quorum": w },
+    });
+  const tooBig = await create("a", 2, "3");
+  assert.equal(kindOf(tooBig), "invalid_config");
+  assert.match(tooBig.type === "error" ? tooBig.message : "", /replication\.quorum "3" exceeds/);
+  assert.equal(kindOf(await create("a", 3, "0")), "invalid_config");
+  assert.equal(kindOf(await create("a", 3, "two")), "invalid_config");
+  assert.equal(kindOf(await create("a", 2, "2")), "ok");
+  assert.deepEqual(quorum.image.configs("topic", "a"), { "replication.quorum": "2" });
+  const alter = (value: string | null) =>
+    controller.alterConfigs({
+      resourceType: "topic",
+      resourceName: "a",
+      changes: [{ name: "replication.quorum", value }],
+    });
+  assert.equal(kindOf(await alter("3")), "invalid_config");
+  assert.equal(kindOf(await alter("1")), "ok");
+  assert.equal(kindOf(await alter(null)), "ok");
+  assert.deepEqual(quorum.image.configs("topic", "a"), {});
+  // A config recorded past the controller's checks (an older version) blocks new partitions.
+  const offset = quorum.image.nextOffset;
+  quorum.image.apply({
+    type: "config",
+    resourceType: "topic",
+    resourceName: "a",
+    name: "replication.quorum",
+    value: "5",
+  }, offset);
+  const grow = await controller.createPartitions("a", 2);
+  assert.equal(kindOf(grow), "invalid_config");
 });
 
 Deno.test("Controller on a follower answers notController with the known leader", async () => {

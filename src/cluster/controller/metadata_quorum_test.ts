@@ -2,8 +2,9 @@
  * The controller over a real metadata Raft group: three replicas in one process over a
  * SimNetwork with real partition logs, on virtual time from a seed. Brokers register and are
  * unfenced, a topic with RF 3 is placed on copysets, every node's image agrees, a controller
- * crash hands over to a new one that keeps serving, and a silent broker is fenced with its
- * leaderships moved within bounded virtual time.
+ * crash hands over to a new one that keeps serving, and a silent broker is fenced within
+ * bounded virtual time: its leaderships are dropped (no election by the controller) until a
+ * replica's Raft group reports a new leader through alterPartition.
  */
 import assert from "node:assert/strict";
 import { textBatch } from "../../testing/temp_dir.ts";
@@ -44,14 +45,20 @@ function assertSameImages(images: readonly MetadataImage[]): void {
   for (const image of images) assert.deepEqual(image.toRecords(), first.toRecords());
 }
 
-function assertLeadersLive(image: MetadataImage): void {
+/** Every recorded leader is live and in its ISR; returns the partitions without a leader. */
+function assertLeadersLiveOrNone(image: MetadataImage): PartitionInfo[] {
+  const leaderless: PartitionInfo[] = [];
   for (const name of image.topicNames()) {
     for (const p of image.describeTopic(name)?.partitions ?? []) {
-      assert.ok(p.leader !== undefined, `${name}-${p.partition} has a leader`);
+      if (p.leader === undefined) {
+        leaderless.push(p);
+        continue;
+      }
       assert.equal(image.broker(p.leader)?.fenced, false, `${name}-${p.partition} leader is live`);
       assert.ok(p.isr.includes(p.leader), "the leader is in the ISR");
     }
   }
+  return leaderless;
 }
 
 Deno.test("Metadata quorum: brokers register, a RF 3 topic is placed, every image agrees, a new controller takes over", async () => {
@@ -101,7 +108,10 @@ Deno.test("Metadata quorum: brokers register, a RF 3 topic is placed, every imag
     assert.ok(fenced, "the crashed node's broker is fenced");
     assert.ok(c.net.nowMs - start <= 2_000 + SESSION_MS + 1_000);
     assert.deepEqual(next.image.partitionsLedBy(old.nodeId), []);
-    assertLeadersLive(next.image);
+    // The controller elects no one: what the crashed broker led now has no recorded leader.
+    for (const p of assertLeadersLiveOrNone(next.image)) {
+      assert.ok(p.replicas.includes(old.nodeId) && !p.isr.includes(old.nodeId));
+    }
 
     // The crashed node restarts and its image, replayed from its log, catches up.
     c.restart(old.nodeId);
@@ -141,13 +151,38 @@ Deno.test("Metadata quorum: a silent broker is fenced and its leaderships move w
     const now = image();
     assert.ok(now !== undefined);
     assert.deepEqual(now.partitionsLedBy(silent), []);
-    assertLeadersLive(now);
+    assert.deepEqual(
+      assertLeadersLiveOrNone(now).map((p) => p.partition),
+      led.map((p) => p.partition),
+      "exactly the silent broker's partitions lost their leader",
+    );
     for (const p of led) {
       const after: PartitionInfo | undefined = now.describeTopic("t")?.partitions[p.partition];
-      assert.equal(after?.leaderEpoch, p.leaderEpoch + 1, "leader epoch bumped");
+      assert.equal(after?.leaderEpoch, p.leaderEpoch, "the same leader epoch: no election");
       assert.ok(after !== undefined && !after.isr.includes(silent));
     }
     assertSameImages(await converged(c));
+    // Each such partition's Raft group elects a surviving replica at the next term; it reports.
+    for (const p of led) {
+      const winner = p.isr.find((id) => id !== silent) as NodeId;
+      const brokerEpoch = c.brokers.get(winner)?.epoch;
+      assert.ok(brokerEpoch !== undefined);
+      const isr = p.isr.filter((id) => id !== silent);
+      const r = await c.request((ctl) =>
+        ctl.alterPartition({
+          brokerId: winner,
+          brokerEpoch,
+          topicId: p.topicId,
+          partition: p.partition,
+          leaderEpoch: p.leaderEpoch + 1,
+          isr,
+        })
+      );
+      assert.deepEqual(r, { type: "ok", leaderEpoch: p.leaderEpoch + 1 });
+    }
+    const reported = await converged(c);
+    assertSameImages(reported);
+    for (const img of reported) assert.deepEqual(assertLeadersLiveOrNone(img), []);
     // The broker comes back as a new process: it registers anew and is unfenced.
     c.startBroker(silent, RACKS[3]);
     const back = await c.runUntil(() => image()?.broker(silent)?.fenced === false, 3_000);
@@ -195,7 +230,7 @@ async function faultyRun(seed: number): Promise<{ log: Uint8Array; nowMs: number
     const images = await converged(c);
     assert.equal(images.length, c.ids.length);
     assertSameImages(images);
-    for (const image of images) assertLeadersLive(image);
+    for (const image of images) assertLeadersLiveOrNone(image);
     const log = c.quorum(nodeId(1)).group.log.partitionLog;
     const r = log.read(log.logStartOffset, 16 * 1024 * 1024);
     assert.ok(r.type === "ok");

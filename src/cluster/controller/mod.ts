@@ -2,8 +2,9 @@
  * The cluster controller (issue #6): the metadata records of `__cluster_metadata`, the
  * `MetadataImage` every node applies from them, the `MetadataQuorum` (the metadata Raft group
  * and its applier) and the `Controller` its leader runs (broker registration, liveness and
- * fencing, topics, partition assignments with copyset placement, configs). After KRaft
- * (KIP-500, KIP-595, KIP-631).
+ * fencing, topics, partition assignments with copyset placement, configs, and the leaders and
+ * ISRs that partition Raft groups report through `alterPartition`). After KRaft (KIP-500,
+ * KIP-595, KIP-631, KIP-497).
  *
  * @example
  * ```ts
@@ -30,6 +31,7 @@
  */
 export {
   type AlterConfigsRequest,
+  type AlterPartitionRequest,
   type BrokerHeartbeatRequest,
   Controller,
   type ControllerErrorKind,
@@ -45,8 +47,13 @@ export {
   type QuorumProposeResult,
   randomTopicId,
   type RegisterBrokerRequest,
-  unfenceChanges,
 } from "./controller.ts";
+export {
+  REPLICATION_QUORUM_CONFIG,
+  type ReplicationQuorum,
+  replicationQuorumOf,
+  replicationQuorumProblem,
+} from "./replication_quorum.ts";
 export { ClusterNode, type ClusterNodeOptions, DEFAULT_CLUSTER_TICK_MS } from "./cluster_node.ts";
 export {
   CONTROLLER_RPC_GROUP_ID,
