@@ -11,8 +11,10 @@
  *
  * - One broker request is in flight at a time, and each is bounded by the heartbeat interval,
  *   so the loop never piles up calls behind a dead controller.
- * - `shutdown()` is a controlled shutdown: a heartbeat with `wantFence` (so leaderships move
- *   before the session expires), then `close()`.
+ * - `shutdown()` is a controlled shutdown: a heartbeat with `wantFence` (so the controller
+ *   stops recording this broker as a leader before the session expires), then `close()`.
+ * - `reportPartition` is how this node's partition Raft groups tell the controller that they
+ *   lead (the term is the leader epoch) and which replicas are in sync.
  * - The transport belongs to the caller: `close()` leaves it open.
  *
  * Must not: read the clock or randomness other than through the injected ones (the
@@ -23,7 +25,12 @@ import { GroupRouter } from "../replication/mod.ts";
 import type { PeerAddress, Scheduler, Timer, Transport } from "../transport/mod.ts";
 import type { LogConfig } from "../../storage/mod.ts";
 import { Controller, DEFAULT_SESSION_TIMEOUT_MS, randomTopicId } from "./controller.ts";
-import { ControllerClient, ControllerRpcServer } from "./controller_rpc.ts";
+import {
+  type CallOptions,
+  ControllerClient,
+  type ControllerClientResult,
+  ControllerRpcServer,
+} from "./controller_rpc.ts";
 import type { MetadataImage } from "./metadata_image.ts";
 import { METADATA_GROUP_ID, MetadataQuorum } from "./metadata_quorum.ts";
 import type { BrokerEndpoint } from "./metadata_record.ts";
@@ -169,6 +176,33 @@ export class ClusterNode {
   /** Whether the controller last reported this broker fenced. */
   get isFenced(): boolean {
     return this.#fenced;
+  }
+
+  /**
+   * Reports that this node's Raft group of partition `partition` of `topicId` leads at term
+   * `leaderEpoch` with ISR `isr` (the controller's `alterPartition`, with this broker's id and
+   * current epoch). Before the broker is registered it answers `unknown_broker` without a call.
+   */
+  reportPartition(
+    topicId: string,
+    partition: number,
+    leaderEpoch: number,
+    isr: readonly NodeId[],
+    opts?: CallOptions,
+  ): Promise<ControllerClientResult<{ leaderEpoch: number }>> {
+    const brokerEpoch = this.#epoch;
+    if (brokerEpoch === undefined) {
+      return Promise.resolve({
+        type: "error",
+        kind: "unknown_broker",
+        message:
+          `Cannot report partition "${partition}" of topic "${topicId}": broker "${this.nodeId}" is not registered yet`,
+      });
+    }
+    return this.client.alterPartition(
+      { brokerId: this.nodeId, brokerEpoch, topicId, partition, leaderEpoch, isr },
+      opts,
+    );
   }
 
   /** Controlled shutdown: asks to be fenced (bounded wait), then closes. Idempotent. */

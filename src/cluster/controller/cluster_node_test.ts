@@ -4,7 +4,8 @@
  * created by a follower's client is placed with RF 3 in every node's image; the controller's
  * node crashes, another is elected, the survivors keep heartbeating through it and the dead
  * broker is fenced within a bounded time; the crashed node restarts from its directory and
- * registers with a higher epoch; a controlled shutdown fences its broker. Then three nodes over
+ * registers with a higher epoch; a controlled shutdown fences its broker; a partition leader's
+ * `reportPartition` reaches every image (and is refused before registration). Then three nodes over
  * `TcpTransport` on loopback (port 0) register and agree on the image in real time.
  */
 import assert from "node:assert/strict";
@@ -15,6 +16,7 @@ import { systemClock } from "../../util/mod.ts";
 import { ClusterNode } from "./cluster_node.ts";
 
 const TICK_MS = 10;
+const TOPIC_ID = "00000000-0000-4000-8000-000000000001";
 const SESSION_MS = 2_000;
 /** Events one `runUntil` processes at most (a livelock guard). */
 const EVENTS_MAX = 200_000;
@@ -139,6 +141,9 @@ async function failoverScenario(seed: number): Promise<void> {
   const c = new SimCluster(seed);
   try {
     await c.start();
+    // Before its registration a node's report is refused without a call.
+    const early = await c.node(nodeId(1)).reportPartition(TOPIC_ID, 0, 1, [nodeId(1)]);
+    assert.equal(early.type === "error" && early.kind, "unknown_broker");
     assert(await c.runUntil(() => allUnfenced(c, c.ids), 10_000), "all brokers unfenced");
     for (const n of c.nodes.values()) {
       assert.equal(n.registrations, 1);
@@ -167,6 +172,21 @@ async function failoverScenario(seed: number): Promise<void> {
           t.partitions.every((p) => new Set(p.replicas).size === 3 && p.isr.length === 3);
       });
     assert(await c.runUntil(placed, 2_000), "every image shows orders with RF 3");
+
+    // The follower's Raft group of orders-0 wins term 1: it reports, and every image learns it.
+    assert(created.type === "ok");
+    const reported = await c.run(
+      follower.reportPartition(created.topicId, 0, 1, [follower.nodeId]),
+      5_000,
+    );
+    assert.deepEqual(reported, { type: "ok", leaderEpoch: 1 });
+    const learned = () =>
+      [...c.nodes.values()].every((n) => {
+        const p = n.image.describeTopic("orders")?.partitions[0];
+        return p?.leader === follower.nodeId && p.leaderEpoch === 1 &&
+          p.isr.length === 1;
+      });
+    assert(await c.runUntil(learned, 2_000), "every image shows the reported leader");
 
     // The controller's node crashes: a new controller, the dead broker fenced in bounded time.
     const dead = ctl.nodeId;

@@ -21,9 +21,12 @@
  *     5 createPartitions  string name | int32 totalCount
  *     6 alterConfigs      int8 resource (2 topic, 4 broker) | string resource name
  *                         | uint16 count, then per change: string name | nullable string value
+ *     7 alterPartition    int32 broker | int64 brokerEpoch | string topicId (a UUID)
+ *                         | int32 partition (>= 0) | int32 leaderEpoch (>= 0) | ids isr
  *   response body = int8 outcome, then
  *     0 ok            the api's reply: 1 int64 brokerEpoch; 2 int8 isFenced; 3 string topicId
- *                     | uint16 count, ids each (assignments); 4 string topicId; 5 assignments; 6 -
+ *                     | uint16 count, ids each (assignments); 4 string topicId; 5 assignments; 6 -;
+ *                     7 int32 leaderEpoch (>= 0)
  *     1 notController int32 controller (-1: unknown)
  *     2 error         int8 kind (index in ERROR_KINDS) | string message
  *
@@ -39,6 +42,7 @@ import { assert, FrameDecodeError, type NodeId, nodeId } from "../../util/mod.ts
 import type { Scheduler, Timer, Transport } from "../transport/mod.ts";
 import type {
   AlterConfigsRequest,
+  AlterPartitionRequest,
   BrokerHeartbeatRequest,
   Controller,
   ControllerErrorKind,
@@ -46,7 +50,7 @@ import type {
   CreateTopicRequest,
   RegisterBrokerRequest,
 } from "./controller.ts";
-import { type BrokerEndpoint, ENDPOINTS_MAX, REPLICAS_MAX } from "./metadata_record.ts";
+import { type BrokerEndpoint, ENDPOINTS_MAX, isTopicId, REPLICAS_MAX } from "./metadata_record.ts";
 import { PARTITIONS_MAX } from "../../storage/mod.ts";
 import { BinaryReader, BinaryWriter } from "./_binary.ts";
 
@@ -75,6 +79,7 @@ export const DEFAULT_RPC_BACKOFF_MAX_MS = 500;
 /** Attempts of one call at most (besides its deadline). */
 const ATTEMPTS_MAX = 64;
 const REQUEST_ID_MAX = 0xffff_ffff;
+const INT32_MAX = 0x7fff_ffff;
 const FRAME_REQUEST = 1;
 const FRAME_RESPONSE = 2;
 
@@ -86,6 +91,7 @@ export interface ControllerRpcReplies {
   deleteTopic: { topicId: string };
   createPartitions: { assignments: NodeId[][] };
   alterConfigs: Record<never, never>;
+  alterPartition: { leaderEpoch: number };
 }
 
 /** The name of an API. */
@@ -98,7 +104,8 @@ export type ControllerRpcRequest =
   | { readonly api: "createTopic"; readonly req: CreateTopicRequest }
   | { readonly api: "deleteTopic"; readonly name: string }
   | { readonly api: "createPartitions"; readonly name: string; readonly totalCount: number }
-  | { readonly api: "alterConfigs"; readonly req: AlterConfigsRequest };
+  | { readonly api: "alterConfigs"; readonly req: AlterConfigsRequest }
+  | { readonly api: "alterPartition"; readonly req: AlterPartitionRequest };
 
 /** A response of the controller: the API and its result. */
 export type ControllerRpcResponse = {
@@ -124,6 +131,7 @@ const APIS: readonly ControllerRpcApi[] = [
   "deleteTopic",
   "createPartitions",
   "alterConfigs",
+  "alterPartition",
 ];
 
 /** Error kinds by wire index (append only: the index is the encoding). */
@@ -140,6 +148,8 @@ const ERROR_KINDS: readonly ControllerErrorKind[] = [
   "duplicate_broker_registration",
   "busy",
   "refused",
+  "fenced_broker",
+  "stale_leader_epoch",
 ];
 
 // ---------------------------------------------------------------- encoding
@@ -204,6 +214,24 @@ export function encodeControllerRequest(
       }
       break;
     }
+    case "alterPartition": {
+      const r = request.req;
+      w.int32(r.brokerId);
+      w.int64(r.brokerEpoch);
+      if (!isTopicId(r.topicId)) {
+        throw new RangeError(
+          `Cannot encode controller RPC frame: topic id "${r.topicId}" is not a UUID`,
+        );
+      }
+      w.string(r.topicId);
+      // Negative values would not decode: refuse them here, where the caller learns why.
+      w.checkInt(r.partition, 0, INT32_MAX, "partition");
+      w.int32(r.partition);
+      w.checkInt(r.leaderEpoch, 0, INT32_MAX, "leader epoch");
+      w.int32(r.leaderEpoch);
+      w.ids(r.isr, REPLICAS_MAX, "isr");
+      break;
+    }
   }
   return w.finish();
 }
@@ -251,6 +279,9 @@ export function encodeControllerResponse(
       if (response.result.type === "ok") w.assignments(response.result.assignments);
       break;
     case "alterConfigs":
+      break;
+    case "alterPartition":
+      w.int32(response.result.type === "ok" ? response.result.leaderEpoch : 0);
       break;
   }
   return w.finish();
@@ -333,6 +364,16 @@ function decodeRequest(r: Reader, api: ControllerRpcApi): ControllerRpcRequest {
       for (let i = 0; i < n; i++) changes.push({ name: r.string(), value: r.nullableString() });
       return { api, req: { resourceType: t === 2 ? "topic" : "broker", resourceName, changes } };
     }
+    case "alterPartition": {
+      const brokerId = r.nodeId();
+      const brokerEpoch = r.int64();
+      const topicId = r.string();
+      if (!isTopicId(topicId)) throw malformed(`topic id "${topicId}" is not a UUID`);
+      const partition = nonNegative(r.int32(), "partition");
+      const leaderEpoch = nonNegative(r.int32(), "leader epoch");
+      const isr = r.ids(REPLICAS_MAX, "isr");
+      return { api, req: { brokerId, brokerEpoch, topicId, partition, leaderEpoch, isr } };
+    }
   }
 }
 
@@ -366,7 +407,14 @@ function decodeResponse(r: Reader, api: ControllerRpcApi): ControllerRpcResponse
       return { api, result: { type: "ok", assignments: r.assignments() } };
     case "alterConfigs":
       return { api, result: { type: "ok" } };
+    case "alterPartition":
+      return { api, result: { type: "ok", leaderEpoch: nonNegative(r.int32(), "leader epoch") } };
   }
+}
+
+function nonNegative(v: number, name: string): number {
+  if (v < 0) throw malformed(`negative ${name} "${v}"`);
+  return v;
 }
 
 function malformed(detail: string): FrameDecodeError {
@@ -452,9 +500,10 @@ export class ControllerRpcServer {
     this.receivedRequests++;
     const id = frame.requestId;
     const request = frame.request;
-    // A node registers and heartbeats only for itself (`from` is authenticated at hello).
-    const impostor = (request.api === "registerBroker" || request.api === "brokerHeartbeat") &&
-      request.req.brokerId !== from;
+    // A node registers, heartbeats and reports its leaderships only for itself (`from` is
+    // authenticated at hello).
+    const impostor = (request.api === "registerBroker" || request.api === "brokerHeartbeat" ||
+      request.api === "alterPartition") && request.req.brokerId !== from;
     const answer: Promise<ControllerRpcResponse> = impostor
       ? Promise.resolve({
         api: request.api,
@@ -515,6 +564,8 @@ export class ControllerRpcServer {
         };
       case "alterConfigs":
         return { api: request.api, result: await c.alterConfigs(request.req) };
+      case "alterPartition":
+        return { api: request.api, result: await c.alterPartition(request.req) };
     }
   }
 }
@@ -567,8 +618,8 @@ interface PendingAttempt {
  * Sends controller requests to the active controller: to the one it knows, else the hint; it
  * follows `notController` answers, backs off (bounded, doubling) while no controller is known,
  * matches responses by request id, and gives up at the call's deadline. A request retried
- * after a lost response may be decided twice: registrations and heartbeats are idempotent, a
- * repeated createTopic answers `topic_exists`.
+ * after a lost response may be decided twice: registrations, heartbeats and alterPartition
+ * reports are idempotent, a repeated createTopic answers `topic_exists`.
  */
 export class ControllerClient {
   readonly groupId = CONTROLLER_RPC_REPLY_GROUP_ID;
@@ -666,6 +717,16 @@ export class ControllerClient {
   ): Promise<ControllerClientResult<ControllerRpcReplies["alterConfigs"]>> {
     return this.#call({ api: "alterConfigs", req }, o) as Promise<
       ControllerClientResult<ControllerRpcReplies["alterConfigs"]>
+    >;
+  }
+
+  /** Reports a partition's leader and ISR (the sender's Raft group leads at `leaderEpoch`). */
+  alterPartition(
+    req: AlterPartitionRequest,
+    o?: CallOptions,
+  ): Promise<ControllerClientResult<ControllerRpcReplies["alterPartition"]>> {
+    return this.#call({ api: "alterPartition", req }, o) as Promise<
+      ControllerClientResult<ControllerRpcReplies["alterPartition"]>
     >;
   }
 

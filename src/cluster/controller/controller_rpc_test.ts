@@ -20,7 +20,9 @@ import {
   encodeControllerResponse,
 } from "./controller_rpc.ts";
 import { MetadataImage } from "./metadata_image.ts";
-import type { MetadataRecord } from "./metadata_record.ts";
+import { type MetadataRecord, REPLICAS_MAX } from "./metadata_record.ts";
+
+const TOPIC_ID = "00000000-0000-4000-8000-000000000001";
 
 const REQUESTS: ControllerRpcRequest[] = [
   {
@@ -59,6 +61,28 @@ const REQUESTS: ControllerRpcRequest[] = [
     },
   },
   { api: "alterConfigs", req: { resourceType: "broker", resourceName: "", changes: [] } },
+  {
+    api: "alterPartition",
+    req: {
+      brokerId: nodeId(2),
+      brokerEpoch: 2 ** 40,
+      topicId: TOPIC_ID,
+      partition: 7,
+      leaderEpoch: 0x7fff_ffff,
+      isr: [nodeId(2), nodeId(0), nodeId(5)],
+    },
+  },
+  {
+    api: "alterPartition",
+    req: {
+      brokerId: nodeId(0),
+      brokerEpoch: 0,
+      topicId: TOPIC_ID,
+      partition: 0,
+      leaderEpoch: 0,
+      isr: [],
+    },
+  },
 ];
 
 const RESPONSES: ControllerRpcResponse[] = [
@@ -79,6 +103,14 @@ const RESPONSES: ControllerRpcResponse[] = [
   { api: "createPartitions", result: { type: "ok", assignments: [] } },
   { api: "alterConfigs", result: { type: "ok" } },
   { api: "alterConfigs", result: { type: "error", kind: "refused", message: "" } },
+  { api: "alterPartition", result: { type: "ok", leaderEpoch: 12 } },
+  { api: "alterPartition", result: { type: "ok", leaderEpoch: 0 } },
+  { api: "alterPartition", result: { type: "error", kind: "fenced_broker", message: "fenced" } },
+  {
+    api: "alterPartition",
+    result: { type: "error", kind: "stale_leader_epoch", message: "epoch 3 is behind 4" },
+  },
+  { api: "alterPartition", result: { type: "notController", controllerId: nodeId(1) } },
 ];
 
 Deno.test("controller RPC frames: every request and result round-trips", () => {
@@ -98,6 +130,66 @@ Deno.test("controller RPC frames: encoding refuses fields that do not fit", () =
     RangeError,
   );
   assert.throws(() => encodeControllerRequest(-1, { api: "deleteTopic", name: "x" }), RangeError);
+  const report = {
+    brokerId: nodeId(1),
+    brokerEpoch: 1,
+    topicId: TOPIC_ID,
+    partition: 0,
+    leaderEpoch: 1,
+    isr: [nodeId(1)],
+  };
+  for (
+    const bad of [
+      { ...report, topicId: "orders" },
+      { ...report, partition: -1 },
+      { ...report, leaderEpoch: -1 },
+      { ...report, leaderEpoch: 2 ** 31 },
+      { ...report, isr: Array.from({ length: REPLICAS_MAX + 1 }, (_, i) => nodeId(i)) },
+    ]
+  ) {
+    assert.throws(
+      () => encodeControllerRequest(0, { api: "alterPartition", req: bad }),
+      RangeError,
+    );
+  }
+});
+
+Deno.test("controller RPC frames: alterPartition decoding refuses what it could not have encoded", () => {
+  const frame = encodeControllerRequest(0, {
+    api: "alterPartition",
+    req: {
+      brokerId: nodeId(1),
+      brokerEpoch: 1,
+      topicId: TOPIC_ID,
+      partition: 0,
+      leaderEpoch: 1,
+      isr: [nodeId(1)],
+    },
+  });
+  // Body offsets: header 7, broker 4, brokerEpoch 8, topic id 2 + 36, partition 4, epoch 4.
+  const at = { topicId: 7 + 4 + 8 + 2, partition: 57, leaderEpoch: 61, isrCount: 65 };
+  const patched = (pos: number, put: (dv: DataView) => void) => {
+    const f = frame.slice();
+    put(new DataView(f.buffer, pos));
+    return f;
+  };
+  assert.deepEqual(decodeControllerRpcFrame(frame).type, "request");
+  const bad = [
+    patched(at.partition, (dv) => dv.setInt32(0, -1)),
+    patched(at.leaderEpoch, (dv) => dv.setInt32(0, -5)),
+    patched(at.topicId, (dv) => dv.setUint8(0, "z".charCodeAt(0))),
+    patched(at.isrCount, (dv) => dv.setUint16(0, REPLICAS_MAX + 1)),
+    patched(at.isrCount, (dv) => dv.setUint16(0, 2)), // claims more ids than the bytes left
+    patched(at.isrCount + 2, (dv) => dv.setInt32(0, -3)), // a negative node id
+  ];
+  for (const f of bad) assert.throws(() => decodeControllerRpcFrame(f), FrameDecodeError);
+  const response = encodeControllerResponse(0, {
+    api: "alterPartition",
+    result: { type: "ok", leaderEpoch: 1 },
+  });
+  const negative = response.slice();
+  new DataView(negative.buffer).setInt32(response.length - 4, -1);
+  assert.throws(() => decodeControllerRpcFrame(negative), FrameDecodeError);
 });
 
 /** Decodes `bytes`; anything but a `FrameDecodeError` fails the test. */
@@ -320,6 +412,57 @@ Deno.test("ControllerRpcServer: undecodable frames are dropped and counted", asy
   assert.equal(r.result.type === "error" && r.result.kind, "unknown_topic");
   server.close();
   await net.close();
+});
+
+Deno.test("ControllerClient: a partition leader's alterPartition reaches the controller", async () => {
+  const t = rig({ hint: nodeId(2) });
+  try {
+    const ids = [nodeId(1), nodeId(2), nodeId(3)];
+    const epochs = new Map<NodeId, number>();
+    for (const id of ids) {
+      const reg = ok(
+        await t.run(
+          t.client(id).registerBroker({
+            brokerId: id,
+            incarnation: `i${id}`,
+            endpoints: [{ name: "kafka", host: "h", port: 1 }],
+          }),
+        ),
+      );
+      epochs.set(id, reg.brokerEpoch);
+      ok(await t.run(t.client(id).brokerHeartbeat({ brokerId: id, brokerEpoch: reg.brokerEpoch })));
+    }
+    const created = ok(
+      await t.run(t.client(2).createTopic({ name: "t", numPartitions: 1, replicationFactor: 3 })),
+    );
+    const report = {
+      brokerId: nodeId(3),
+      brokerEpoch: epochs.get(nodeId(3)) as number,
+      topicId: created.topicId,
+      partition: 0,
+      leaderEpoch: 5,
+      isr: [nodeId(3), nodeId(1)],
+    };
+    assert.deepEqual(await t.run(t.client(3).alterPartition(report)), {
+      type: "ok",
+      leaderEpoch: 5,
+    });
+    const p = t.quorums.get(nodeId(1))?.image.describeTopic("t")?.partitions[0];
+    assert.equal(p?.leader, nodeId(3));
+    assert.equal(p?.leaderEpoch, 5);
+    const stale = await t.run(t.client(3).alterPartition({ ...report, leaderEpoch: 4 }));
+    assert.equal(stale.type === "error" && stale.kind, "stale_leader_epoch");
+    // Node 2 may not report for node 3 (the transport authenticates the sender).
+    const impostor = await t.run(
+      t.client(2).alterPartition({ ...report, leaderEpoch: 6 }),
+    );
+    assert.equal(impostor.type === "error" && impostor.kind, "invalid_request");
+    // A report that cannot be encoded is refused before it is sent.
+    const local = await t.client(3).alterPartition({ ...report, topicId: "t" });
+    assert.equal(local.type === "error" && local.kind, "invalid_request");
+  } finally {
+    await t.close();
+  }
 });
 
 Deno.test("ControllerRpcServer: a node may register and heartbeat only for itself", async () => {

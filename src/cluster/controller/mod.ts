@@ -56,6 +56,7 @@ export {
 } from "./replication_quorum.ts";
 export { ClusterNode, type ClusterNodeOptions, DEFAULT_CLUSTER_TICK_MS } from "./cluster_node.ts";
 export {
+  type CallOptions,
   CONTROLLER_RPC_GROUP_ID,
   CONTROLLER_RPC_REPLY_GROUP_ID,
   CONTROLLER_RPC_VERSION,
