@@ -42,6 +42,13 @@ export interface TopicStoreOptions {
   onWarning?: (message: string) => void;
   /** Told the duration of every fdatasync of every partition log (ms), for metrics. */
   onSyncMs?: (durationMs: number) => void;
+  /**
+   * Who owns a partition's log (issue #6). Unset or "local": this store opens it. A log: an
+   * owner outside the store (a partition's Raft group) opened it, and the store hands that
+   * one out, never opening a second on the same directory, never closing or trimming it.
+   * "absent": the partition is not hosted on this node (another node's replica).
+   */
+  resolveLog?: (topic: string, partition: number) => PartitionLog | "local" | "absent";
 }
 
 /** Why a topic operation was refused; mapped once to a Kafka error code and an HTTP status. */
@@ -125,7 +132,12 @@ export class TopicStore {
    * Creates a topic.
    * @throws {TopicError} when the name, partition count or configs are invalid or it exists.
    */
-  createTopic(name: string, partitions = 1, configs: Record<string, string> = {}): TopicInfo {
+  createTopic(
+    name: string,
+    partitions = 1,
+    configs: Record<string, string> = {},
+    id: string = crypto.randomUUID(),
+  ): TopicInfo {
     this.#open();
     validateTopicName(name);
     if (this.#topics.has(name)) {
@@ -139,7 +151,7 @@ export class TopicStore {
     checkPartitions(partitions);
     this.#validateConfigs(configs);
     this.#removeStaleDirs(name, 0, partitions);
-    const info: TopicInfo = { name, id: crypto.randomUUID(), partitions, configs: { ...configs } };
+    const info: TopicInfo = { name, id, partitions, configs: { ...configs } };
     this.#topics.set(name, info);
     this.#saveMeta();
     return info;
@@ -227,6 +239,14 @@ export class TopicStore {
     if (!Number.isInteger(partition) || partition < 0 || partition >= info.partitions) {
       throw new TopicError("unknown_topic", `Unknown partition "${partition}" of topic "${name}"`);
     }
+    const owner = this.#options.resolveLog?.(name, partition) ?? "local";
+    if (owner === "absent") {
+      throw new TopicError(
+        "unknown_topic",
+        `Partition "${name}-${partition}" has no replica on this node`,
+      );
+    }
+    if (owner !== "local") return owner;
     const key = `${name}-${partition}`;
     let log = this.#logs.get(key);
     if (!log) {
@@ -244,6 +264,9 @@ export class TopicStore {
 
   /** The log of a partition if it is open now, without opening it (for metrics). */
   openPartition(name: string, partition: number): PartitionLog | undefined {
+    const owner = this.#options.resolveLog?.(name, partition) ?? "local";
+    if (owner === "absent") return undefined;
+    if (owner !== "local") return owner;
     return this.#logs.get(`${name}-${partition}`);
   }
 
@@ -264,6 +287,8 @@ export class TopicStore {
     // a config change must still be trimmed. Opening is cheap (lazy, pooled descriptors).
     for (const t of this.listTopics()) {
       for (let p = 0; p < t.partitions; p++) {
+        // Replicated logs belong to their Raft group (a prefix deletion must go through it).
+        if ((this.#options.resolveLog?.(t.name, p) ?? "local") !== "local") continue;
         n += this.partition(t.name, p).applyRetention(this.#clock.nowMs());
       }
     }
