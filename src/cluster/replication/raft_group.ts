@@ -103,6 +103,8 @@ export interface RaftGroupOptions {
   readonly maxInbox?: number;
   /** Where failures that stop the group are reported. */
   readonly onWarning?: (message: string) => void;
+  /** Told the new commit end each time it advances (wakes long polls of the partition). */
+  readonly onCommit?: (commitOffset: Offset) => void;
 }
 
 /** The outcome of `propose`: expected outcomes are values. */
@@ -144,6 +146,8 @@ export class RaftGroup {
   readonly #flushIntervalMs: number;
   readonly #maxInbox: number;
   readonly #warn: (message: string) => void;
+  readonly #onCommit: ((commitOffset: Offset) => void) | undefined;
+  #reportedCommit = -1;
   #startMembership: Membership;
   #inbox: Input[] = [];
   #pending: Pending[] = [];
@@ -172,6 +176,7 @@ export class RaftGroup {
     this.#flushIntervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
     this.#maxInbox = options.maxInbox ?? DEFAULT_MAX_INBOX;
     this.#warn = options.onWarning ?? ((m) => console.warn(m));
+    this.#onCommit = options.onCommit;
     this.#startMembership = options.membership;
   }
 
@@ -240,6 +245,14 @@ export class RaftGroup {
   }
   get logEndOffset(): Offset {
     return this.#node.logEnd;
+  }
+  /** Leader: the end of the log a voter is known to hold (Raft's match index), if tracked. */
+  matchOf(id: NodeId): Offset | undefined {
+    return this.#node.progressOf(id)?.match;
+  }
+  /** The group's current voters and learners. */
+  get membership(): Membership {
+    return this.#node.membership;
   }
   /** The stored log (reads; writes belong to this runtime). */
   get log(): StorageRaftLog {
@@ -526,9 +539,13 @@ export class RaftGroup {
 
   /** Settles proposals: overwritten ones are refused, acknowledged ones resolve (in order). */
   #settle(): void {
+    const node = this.#node;
+    if (this.#onCommit !== undefined && node.highWatermark > this.#reportedCommit) {
+      this.#reportedCommit = node.highWatermark;
+      this.#onCommit(node.highWatermark);
+    }
     const pending = this.#pending;
     if (pending.length === 0) return;
-    const node = this.#node;
     // A new leader overwrites a suffix (§5.3): if the newest proposal survived, all did.
     for (
       let tail = pending.at(-1);
