@@ -7,7 +7,14 @@
  * SIGTERM and SIGINT stop it gracefully: stop accepting, flush every log, exit 0.
  */
 import { startKafkaBroker } from "../kafka/broker/mod.ts";
-import type { GroupService, LogService } from "../cluster/mod.ts";
+import {
+  ClusterRuntime,
+  type GroupService,
+  KAFKA_ENDPOINT,
+  type LogService,
+  ProducerIdAllocator,
+} from "../cluster/mod.ts";
+import { nodeId as toNodeId } from "../util/mod.ts";
 import { createHttpApp } from "../http/mod.ts";
 import { Metrics } from "../metrics/mod.ts";
 import { type PartitionLog, TopicStore } from "../storage/mod.ts";
@@ -85,11 +92,42 @@ export function startNode(config: ServeConfig): RunningNode {
       "topic",
     ],
   );
+  // Cluster mode (issue #6): --peers names the other nodes of the initial cluster.
+  let runtime: ClusterRuntime | undefined;
+  // Set once the broker (and its log service) exists; commits before that wake no one.
+  const commits: { logs?: LogService } = {};
   const store = TopicStore.open(config.dataDir, {
     logDefaults: { fsync: config.fsync },
     onWarning: (m) => log("warn", m),
     onSyncMs: (ms) => fsyncSeconds.observe([], ms / 1000),
+    ...(config.peers.length > 0
+      ? { resolveLog: (t: string, p: number) => runtime?.logOf(t, p) ?? "absent" as const }
+      : {}),
   });
+  if (config.peers.length > 0) {
+    try {
+      runtime = new ClusterRuntime({
+        nodeId: toNodeId(config.nodeId),
+        dataDir: config.dataDir,
+        rpcListen: config.rpcListen,
+        peers: new Map(
+          config.peers.map((p) => [toNodeId(p.id), { hostname: p.host, port: p.port }]),
+        ),
+        rack: config.rack ?? undefined,
+        writeCaching: config.writeCaching,
+        store,
+        logDefaults: { fsync: config.fsync },
+        defaultPartitions: config.defaultPartitions,
+        defaultReplicationFactor: config.defaultReplicationFactor,
+        onCommit: (t, p) => commits.logs?.notifyCommitted(t, p),
+        log: (lvl, m) => log(lvl, m),
+      });
+    } catch (err) {
+      store.close().catch(() => {/* the bind error is the one to report */});
+      throw err;
+    }
+  }
+  const cluster = runtime;
   let broker;
   try {
     broker = startKafkaBroker(store, {
@@ -113,12 +151,29 @@ export function startNode(config: ServeConfig): RunningNode {
         bytesOut.inc([topic], bytes);
         recordsOut.inc([topic], records);
       },
+      ...(cluster
+        ? {
+          cluster: {
+            clusterId: cluster.clusterId,
+            view: cluster.view,
+            replicas: cluster.replicas,
+            topicController: cluster.topicController,
+            requestTopic: (name: string) => cluster.requestTopic(name),
+            defaultReplicationFactor: config.defaultReplicationFactor,
+            producerIds: new ProducerIdAllocator(config.dataDir, config.nodeId),
+          },
+        }
+        : {}),
     });
   } catch (err) {
     // Release the data directory before reporting, so nothing is left half-open.
-    store.close().catch(() => {/* the bind error is the one to report */});
+    (async () => {
+      await cluster?.close();
+      await store.close();
+    })().catch(() => {/* the bind error is the one to report */});
     throw err;
   }
+  commits.logs = broker.context.logs;
   const kafka = { host: broker.addr.hostname, port: broker.addr.port };
   nodeMetrics(metrics, store, broker.context.logs, startedMs);
   const kafkaBroker = broker;
@@ -137,6 +192,9 @@ export function startNode(config: ServeConfig): RunningNode {
     startedMs,
     kafka: { host: broker.context.advertisedHost, port: broker.context.advertisedPort },
     shutdown: shutdownSignal.signal,
+    cluster: broker.context.cluster,
+    defaultReplicationFactor: broker.context.defaultReplicationFactor,
+    ...(cluster ? { ready: () => cluster.isReady, topicController: cluster.topicController } : {}),
   });
   const server = Deno.serve({
     hostname: config.httpListen.host,
@@ -145,11 +203,23 @@ export function startNode(config: ServeConfig): RunningNode {
   }, app.fetch);
   const addr = server.addr as Deno.NetAddr;
   const http = { host: addr.hostname, port: addr.port };
+  const rpc = cluster
+    ? `, rpc ${cluster.transport.addr.hostname}:${cluster.transport.addr.port}, peers ${
+      config.peers.map((p) => `${p.id}@${p.host}:${p.port}`).join(",")
+    }${config.writeCaching ? ", write caching" : ""}`
+    : "";
   log(
     "info",
-    `pyralog ${VERSION} node ${config.nodeId} started: data "${config.dataDir}", fsync ${config.fsync}, kafka ${kafka.host}:${kafka.port}, http ${http.host}:${http.port}`,
+    `pyralog ${VERSION} node ${config.nodeId} started: data "${config.dataDir}", fsync ${config.fsync}, kafka ${kafka.host}:${kafka.port}, http ${http.host}:${http.port}${rpc}`,
   );
-  if (config.peers) log("warn", "Clustering is not built yet (issue #6); --peers is ignored");
+  const joining = cluster?.start([
+    {
+      name: KAFKA_ENDPOINT,
+      host: broker.context.advertisedHost,
+      port: broker.context.advertisedPort,
+    },
+    { name: "http", host: config.advertise ?? http.host, port: http.port },
+  ]);
   let stopping: Promise<void> | null = null;
   let resolveFinished = () => {};
   const finished = new Promise<void>((r) => (resolveFinished = r));
@@ -159,12 +229,19 @@ export function startNode(config: ServeConfig): RunningNode {
       // End SSE streams and long polls first, so the HTTP server can drain.
       shutdownSignal.abort();
       await Promise.all([server.shutdown(), broker.close()]);
+      // Replicas close (and flush) before the store; then a controlled shutdown of the node.
+      await joining?.catch(() => {/* reported when it failed */});
+      await cluster?.close();
       await store.close();
       log("info", "Stopped");
       resolveFinished();
     })();
     return stopping;
   };
+  joining?.catch((err: unknown) => {
+    log("error", `Cannot join the cluster: ${(err as Error).message}`);
+    shutdown();
+  });
   return { http, kafka, store, shutdown, finished };
 }
 
@@ -185,7 +262,11 @@ function groupMetrics(m: Metrics, store: TopicStore, logs: LogService, groups: G
         if (!info) continue;
         for (const p of t.partitions) {
           if (p.partition >= info.partitions) continue;
-          const hw = logs.highWatermark(store.partition(t.topic, p.partition));
+          // In a cluster only partitions with a replica here are known to this node.
+          const log = store.openPartition(t.topic, p.partition) ??
+            (logs.clustered ? undefined : store.partition(t.topic, p.partition));
+          if (log === undefined) continue;
+          const hw = logs.highWatermark(log);
           set([g.groupId, t.topic, String(p.partition)], Math.max(0, hw - p.committed.offset));
         }
       }

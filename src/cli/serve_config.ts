@@ -14,7 +14,12 @@ export interface ServeConfig {
   httpListen: HostPort;
   rpcListen: HostPort;
   advertise: string | null;
-  peers: string | null;
+  /** The other nodes of the initial cluster (empty: a single node). */
+  peers: PeerSpec[];
+  /** This node's rack, for rack-aware placement (cluster mode). */
+  rack: string | null;
+  /** Replication factor of auto-created topics and of -1 in CreateTopics (cluster mode). */
+  defaultReplicationFactor: number;
   fsync: FsyncPolicy;
   writeCaching: boolean;
   logLevel: LogLevel;
@@ -22,6 +27,13 @@ export interface ServeConfig {
   autoCreateTopics: boolean;
   /** Partitions of auto-created topics (Kafka's num.partitions). */
   defaultPartitions: number;
+}
+
+/** A peer of the initial cluster. */
+export interface PeerSpec {
+  id: number;
+  host: string;
+  port: number;
 }
 
 /** A listen address. */
@@ -41,6 +53,8 @@ const FLAGS = {
   "rpc-listen": { type: "string" },
   "advertise": { type: "string" },
   "peers": { type: "string" },
+  "rack": { type: "string" },
+  "default-replication-factor": { type: "string" },
   "fsync": { type: "string" },
   "write-caching": { type: "boolean" },
   "log-level": { type: "string" },
@@ -59,7 +73,11 @@ export const SERVE_USAGE = `Usage: pyralog serve [flags]
   --http-listen HOST:PORT   HTTP listener (default 127.0.0.1:8080)
   --rpc-listen HOST:PORT    cluster RPC listener (default 127.0.0.1:9093)
   --advertise HOST          host clients should connect to
-  --peers ID@HOST:PORT,...  initial cluster (absent: single node)
+  --peers ID@HOST:PORT,...  the other nodes of the initial cluster, by id and RPC
+                            address (absent: single node)
+  --rack NAME               this node's rack: replicas of a partition go to different racks
+  --default-replication-factor N  replicas of auto-created topics (default 3, capped
+                            by the live nodes; cluster mode)
   --fsync always|interval|never   durability of appends (default always)
   --write-caching           acknowledge before fsync (replication quorum holds it)
   --log-level debug|info|warn|error (default info)
@@ -145,7 +163,17 @@ export function resolveServeConfig(
     throw new ConfigError(`Invalid --default-partitions "${partitionsText}": must be 1 to 10000`);
   }
   const wc = pick("write-caching");
-  const advertise = pick("advertise"), peers = pick("peers");
+  const advertise = pick("advertise"), peers = pick("peers"), rack = pick("rack");
+  const rfText = str("default-replication-factor", "3");
+  const defaultReplicationFactor = Number(rfText);
+  if (!/^\d+$/.test(rfText) || defaultReplicationFactor < 1 || defaultReplicationFactor > 16) {
+    throw new ConfigError(
+      `Invalid --default-replication-factor "${rfText}": must be 1 to 16`,
+    );
+  }
+  if (rack === "" || (typeof rack === "string" && !/^[A-Za-z0-9._:-]{1,255}$/.test(rack))) {
+    throw new ConfigError(`Invalid --rack "${rack}": use 1-255 of A-Z a-z 0-9 . _ : -`);
+  }
   return {
     dataDir: str("data-dir", "./data"),
     nodeId,
@@ -153,13 +181,43 @@ export function resolveServeConfig(
     httpListen: parseHostPort("http-listen", str("http-listen", "127.0.0.1:8080")),
     rpcListen: parseHostPort("rpc-listen", str("rpc-listen", "127.0.0.1:9093")),
     advertise: typeof advertise === "string" ? advertise : null,
-    peers: typeof peers === "string" ? peers : null,
+    peers: typeof peers === "string" ? parsePeers(peers, nodeId) : [],
+    rack: typeof rack === "string" ? rack : null,
+    defaultReplicationFactor,
     fsync,
     writeCaching: wc === true || wc === "true" || wc === "1",
     logLevel: logLevel as LogLevel,
     autoCreateTopics: autoCreate === "true",
     defaultPartitions,
   };
+}
+
+/**
+ * Parses `--peers` ("2@10.0.0.2:9093,3@10.0.0.3:9093"): distinct ids other than this node's.
+ * @throws {ConfigError} when malformed.
+ */
+export function parsePeers(text: string, self: number): PeerSpec[] {
+  const out: PeerSpec[] = [];
+  for (const part of text.split(",").map((x) => x.trim()).filter((x) => x !== "")) {
+    const at = part.indexOf("@");
+    const idText = part.slice(0, at);
+    const id = Number(idText);
+    if (at <= 0 || !/^\d+$/.test(idText) || id > 0x7fffffff) {
+      throw new ConfigError(`Invalid --peers entry "${part}": expected ID@HOST:PORT`);
+    }
+    if (id === self) {
+      throw new ConfigError(`Invalid --peers entry "${part}": it is this node (--node-id ${self})`);
+    }
+    if (out.some((p) => p.id === id)) {
+      throw new ConfigError(`Invalid --peers: node ${id} is listed twice`);
+    }
+    const addr = parseHostPort("peers", part.slice(at + 1));
+    if (addr.port === 0) {
+      throw new ConfigError(`Invalid --peers entry "${part}": a peer needs a real port`);
+    }
+    out.push({ id, ...addr });
+  }
+  return out;
 }
 
 /**

@@ -49,7 +49,9 @@ export type AdminErrorKind =
   | "fenced_leader_epoch"
   | "unknown_leader_epoch"
   | "corrupt"
-  | "storage";
+  | "storage"
+  | "not_controller"
+  | "not_leader";
 
 /** A refused admin operation. */
 export interface AdminError {
@@ -92,6 +94,33 @@ export interface AdminServiceOptions {
   defaultPartitions?: number;
   /** When given, a deleted topic's committed offsets are removed from every group. */
   groups?: GroupService;
+  /**
+   * Cluster mode (issue #6): topic changes go to the controller, which places replicas; the
+   * answer comes once this node's mirror of the metadata shows the change.
+   */
+  controller?: TopicController;
+  /** Cluster mode: replication factor of a topic created with -1 (Kafka's default.replication.factor). */
+  defaultReplicationFactor?: number;
+}
+
+/** The outcome of a topic change made through the controller. */
+export type ControllerOutcome = { type: "ok" } | AdminError;
+
+/** Topic changes through the cluster's controller (implemented by the node's runtime). */
+export interface TopicController {
+  createTopic(req: {
+    name: string;
+    numPartitions: number;
+    replicationFactor: number;
+    configs: Record<string, string>;
+  }): Promise<ControllerOutcome>;
+  deleteTopic(name: string): Promise<ControllerOutcome>;
+  createPartitions(name: string, totalCount: number): Promise<ControllerOutcome>;
+  /** Sets (value) or removes (null) topic configs. */
+  alterConfigs(
+    name: string,
+    changes: ReadonlyArray<{ name: string; value: string | null }>,
+  ): Promise<ControllerOutcome>;
 }
 
 /** Admin operations over a `TopicStore` and the `LogService` that serves it. */
@@ -101,11 +130,15 @@ export class AdminService {
   readonly #nodeId: number;
   readonly #defaultPartitions: number;
   readonly #groups: GroupService | null;
+  readonly #controller: TopicController | null;
+  readonly #defaultReplicationFactor: number;
 
   constructor(store: TopicStore, logs: LogService, options: AdminServiceOptions) {
     this.#store = store;
     this.#logs = logs;
     this.#groups = options.groups ?? null;
+    this.#controller = options.controller ?? null;
+    this.#defaultReplicationFactor = options.defaultReplicationFactor ?? 1;
     this.#nodeId = options.nodeId;
     this.#defaultPartitions = options.defaultPartitions ?? 1;
   }
@@ -116,7 +149,7 @@ export class AdminService {
   }
 
   /** Creates a topic, or only checks that it could be created (`validateOnly`). */
-  createTopic(t: NewTopic, validateOnly: boolean): CreatedTopic | AdminError {
+  async createTopic(t: NewTopic, validateOnly: boolean): Promise<CreatedTopic | AdminError> {
     const name = t.name;
     try {
       validateTopicName(name);
@@ -136,6 +169,16 @@ export class AdminService {
     if (configs.type === "error") return configs;
     const created = { ...layout, configs: configs.configs };
     if (validateOnly) return { ...created, id: null };
+    if (this.#controller !== null) {
+      const r = await this.#controller.createTopic({
+        name,
+        numPartitions: layout.partitions,
+        replicationFactor: layout.replicationFactor,
+        configs: configs.configs,
+      });
+      if (r.type === "error") return r;
+      return { ...created, id: this.#store.topic(name)?.id ?? null };
+    }
     try {
       const info = this.#store.createTopic(name, layout.partitions, configs.configs);
       return { ...created, id: info.id };
@@ -169,6 +212,12 @@ export class AdminService {
       if (sorted.length > PARTITIONS_MAX) {
         return fail("invalid_partitions", `Invalid partition count "${sorted.length}"`);
       }
+      if (this.#controller !== null) {
+        return fail(
+          "invalid_replica_assignment",
+          `Cannot create topic "${t.name}": replica assignments are not supported yet; give a replication factor`,
+        );
+      }
       return { type: "ok", partitions: sorted.length, replicationFactor: 1 };
     }
     const partitions = t.numPartitions === USE_DEFAULT ? this.#defaultPartitions : t.numPartitions;
@@ -178,14 +227,16 @@ export class AdminService {
         `Invalid partition count "${t.numPartitions}": must be 1-${PARTITIONS_MAX} or -1 for the default`,
       );
     }
-    const rf = t.replicationFactor === USE_DEFAULT ? 1 : t.replicationFactor;
+    const rf = t.replicationFactor === USE_DEFAULT
+      ? this.#defaultReplicationFactor
+      : t.replicationFactor;
     if (rf < 1) {
       return fail(
         "invalid_replication_factor",
         `Invalid replication factor "${t.replicationFactor}": must be at least 1 or -1 for the default`,
       );
     }
-    if (rf > 1) {
+    if (rf > 1 && this.#controller === null) {
       return fail(
         "invalid_replication_factor",
         `Cannot replicate topic "${t.name}" ${rf} times: this cluster has 1 broker`,
@@ -216,10 +267,15 @@ export class AdminService {
     if (isInternalTopic(name)) {
       return fail("invalid_request", `Cannot delete topic "${name}": it is internal`);
     }
-    try {
-      await this.#store.deleteTopic(name);
-    } catch (e) {
-      return topicFailure(e);
+    if (this.#controller !== null) {
+      const r = await this.#controller.deleteTopic(name);
+      if (r.type === "error") return r;
+    } else {
+      try {
+        await this.#store.deleteTopic(name);
+      } catch (e) {
+        return topicFailure(e);
+      }
     }
     this.#logs.forgetTopic(name);
     const offsetsFailure = await this.#groups?.deleteTopicOffsets(name);
@@ -244,12 +300,12 @@ export class AdminService {
    * Grows a topic to `count` partitions; `assignments` (one replica list per new partition)
    * may only name this node.
    */
-  createPartitions(
+  async createPartitions(
     name: string,
     count: number,
     assignments: ReadonlyArray<readonly number[]> | null,
     validateOnly: boolean,
-  ): { type: "ok"; partitions: number } | AdminError {
+  ): Promise<{ type: "ok"; partitions: number } | AdminError> {
     const info = this.#store.topic(name);
     if (!info) return fail("unknown_topic", `Unknown topic "${name}"`);
     if (isInternalTopic(name)) {
@@ -267,6 +323,12 @@ export class AdminService {
         `Invalid partition count "${count}": at most ${PARTITIONS_MAX}`,
       );
     }
+    if (assignments !== null && this.#controller !== null) {
+      return fail(
+        "invalid_replica_assignment",
+        `Cannot grow topic "${name}": replica assignments are not supported yet`,
+      );
+    }
     if (assignments !== null) {
       if (assignments.length !== count - info.partitions) {
         return fail(
@@ -282,6 +344,10 @@ export class AdminService {
       }
     }
     if (validateOnly) return { type: "ok", partitions: count };
+    if (this.#controller !== null) {
+      const r = await this.#controller.createPartitions(name, count);
+      return r.type === "error" ? r : { type: "ok", partitions: count };
+    }
     try {
       return { type: "ok", partitions: this.#store.createPartitions(name, count).partitions };
     } catch (e) {
@@ -301,13 +367,13 @@ export class AdminService {
    * `incremental` (IncrementalAlterConfigs operations). The result is validated as a whole
    * before it is stored; `validateOnly` stops there.
    */
-  alterTopicConfigs(
+  async alterTopicConfigs(
     name: string,
     change:
       | { mode: "replace"; entries: ReadonlyArray<{ name: string; value: string | null }> }
       | { mode: "incremental"; changes: readonly ConfigChange[] },
     validateOnly: boolean,
-  ): { type: "ok"; configs: Record<string, string> } | AdminError {
+  ): Promise<{ type: "ok"; configs: Record<string, string> } | AdminError> {
     const info = this.#store.topic(name);
     if (!info) return fail("unknown_topic", `Unknown topic "${name}"`);
     const next = change.mode === "replace"
@@ -317,6 +383,20 @@ export class AdminService {
     const checked = checkConfigs(next.configs);
     if (checked) return checked;
     if (validateOnly) return next;
+    if (this.#controller !== null) {
+      const changes: Array<{ name: string; value: string | null }> = [];
+      for (const k of Object.keys(info.configs)) {
+        if (!Object.hasOwn(next.configs, k)) changes.push({ name: k, value: null });
+      }
+      for (const [k, v] of Object.entries(next.configs)) {
+        if (info.configs[k] !== v) changes.push({ name: k, value: v });
+      }
+      if (changes.length > 0) {
+        const r = await this.#controller.alterConfigs(name, changes);
+        if (r.type === "error") return r;
+      }
+      return { type: "ok", configs: { ...next.configs } };
+    }
     // The store applies a replace of the whole map: keys not in `next` are removed.
     try {
       return {
@@ -340,6 +420,14 @@ export class AdminService {
     const info = this.#store.topic(topic);
     if (!info || partition < 0 || partition >= info.partitions) {
       return fail("unknown_topic", `Unknown topic or partition "${topic}-${partition}"`);
+    }
+    if (this.#controller !== null) {
+      // The prefix deletion would have to go through the partition's Raft group on every
+      // replica (TODO(#6)); refused rather than applied to one replica only.
+      return fail(
+        "invalid_request",
+        `Cannot delete records of "${topic}-${partition}": not supported on replicated topics yet`,
+      );
     }
     try {
       const log = this.#store.partition(topic, partition);
@@ -371,6 +459,14 @@ export class AdminService {
     const info = this.#store.topic(topic);
     if (!info || partition < 0 || partition >= info.partitions) {
       return fail("unknown_topic", `Unknown topic or partition "${topic}-${partition}"`);
+    }
+    if (this.#controller !== null) {
+      const replica = this.#logs.leaderReplica(topic, partition);
+      if (replica.type === "error") return fail("not_leader", replica.message);
+      const h = replica.handle;
+      const epochFenced = checkCurrentEpoch(currentLeaderEpoch, h.leaderEpoch);
+      if (epochFenced) return epochFenced;
+      return { type: "ok", ...endOffsetForEpoch(leaderEpoch, h.epochs(), h.log.logEndOffset) };
     }
     const fenced = checkCurrentEpoch(currentLeaderEpoch, SINGLE_NODE_LEADER_EPOCH);
     if (fenced) return fenced;

@@ -60,47 +60,60 @@ Deno.test("checkCurrentEpoch fences older epochs and does not know newer ones (K
 });
 
 Deno.test("AdminService.createTopic checks everything before creating", async () => {
-  await withAdmin((admin, store) => {
+  await withAdmin(async (admin, store) => {
     strictEqual(
-      kindOf(admin.createTopic(topic("a", { replicationFactor: 2 }), false)),
+      kindOf(await admin.createTopic(topic("a", { replicationFactor: 2 }), false)),
       "invalid_replication_factor",
     );
     strictEqual(
-      kindOf(admin.createTopic(topic("a", { replicationFactor: 0 }), false)),
+      kindOf(await admin.createTopic(topic("a", { replicationFactor: 0 }), false)),
       "invalid_replication_factor",
     );
     strictEqual(
-      kindOf(admin.createTopic(topic("a", { numPartitions: -2 }), false)),
+      kindOf(await admin.createTopic(topic("a", { numPartitions: -2 }), false)),
       "invalid_partitions",
     );
     strictEqual(
-      kindOf(admin.createTopic(topic("a", { numPartitions: 10_001 }), false)),
+      kindOf(await admin.createTopic(topic("a", { numPartitions: 10_001 }), false)),
       "invalid_partitions",
     );
-    strictEqual(kindOf(admin.createTopic(topic("a/b"), false)), "invalid_topic");
-    strictEqual(kindOf(admin.createTopic(topic("__consumer_offsets"), false)), "invalid_request");
-    strictEqual(kindOf(admin.createTopic(topic("__debezium-heartbeat.x"), true)), "ok");
+    strictEqual(kindOf(await admin.createTopic(topic("a/b"), false)), "invalid_topic");
+    strictEqual(
+      kindOf(await admin.createTopic(topic("__consumer_offsets"), false)),
+      "invalid_request",
+    );
+    strictEqual(kindOf(await admin.createTopic(topic("__debezium-heartbeat.x"), true)), "ok");
     strictEqual(
       kindOf(
-        admin.createTopic(topic("a", { configs: [{ name: "retention.ms", value: null }] }), false),
+        await admin.createTopic(
+          topic("a", { configs: [{ name: "retention.ms", value: null }] }),
+          false,
+        ),
       ),
       "invalid_config",
     );
     strictEqual(
-      kindOf(admin.createTopic(topic("a", { configs: [{ name: "nope", value: "1" }] }), false)),
+      kindOf(
+        await admin.createTopic(topic("a", { configs: [{ name: "nope", value: "1" }] }), false),
+      ),
       "invalid_config",
     );
     strictEqual(
-      kindOf(admin.createTopic(
-        topic("a", {
-          configs: [{ name: "retention.ms", value: "1" }, { name: "retention.ms", value: "2" }],
-        }),
-        false,
-      )),
+      kindOf(
+        await admin.createTopic(
+          topic("a", {
+            configs: [{ name: "retention.ms", value: "1" }, { name: "retention.ms", value: "2" }],
+          }),
+          false,
+        ),
+      ),
       "invalid_request",
     );
     deepStrictEqual(store.listTopics(), []);
-    const dry = admin.createTopic(topic("a", { numPartitions: -1, replicationFactor: -1 }), true);
+    const dry = await admin.createTopic(
+      topic("a", { numPartitions: -1, replicationFactor: -1 }),
+      true,
+    );
     deepStrictEqual(dry, {
       type: "ok",
       id: null,
@@ -109,13 +122,13 @@ Deno.test("AdminService.createTopic checks everything before creating", async ()
       configs: {},
     });
     strictEqual(store.topic("a"), undefined);
-    const made = admin.createTopic(
+    const made = await admin.createTopic(
       topic("a", { configs: [{ name: "retention.ms", value: "9" }] }),
       false,
     );
     strictEqual(made.type, "ok");
     if (made.type === "ok") strictEqual(made.id, store.topic("a")?.id);
-    strictEqual(kindOf(admin.createTopic(topic("a"), true)), "topic_exists");
+    strictEqual(kindOf(await admin.createTopic(topic("a"), true)), "topic_exists");
   });
 });
 
@@ -136,28 +149,28 @@ Deno.test("AdminService.deleteTopic deletes data and producer state; refuses int
 });
 
 Deno.test("AdminService.alterTopicConfigs replaces or changes incrementally, validated as a whole", async () => {
-  await withAdmin((admin, store) => {
+  await withAdmin(async (admin, store) => {
     store.createTopic("t", 1, { "retention.ms": "5" });
-    const inc = admin.alterTopicConfigs("t", {
+    const inc = await admin.alterTopicConfigs("t", {
       mode: "incremental",
       changes: [{ name: "segment.ms", operation: 0, value: "100" }],
     }, false);
     deepStrictEqual(inc, { type: "ok", configs: { "retention.ms": "5", "segment.ms": "100" } });
-    const bad = admin.alterTopicConfigs("t", {
+    const bad = await admin.alterTopicConfigs("t", {
       mode: "incremental",
       changes: [{ name: "segment.ms", operation: 0, value: "-5" }],
     }, false);
     strictEqual(kindOf(bad), "invalid_config");
-    const dry = admin.alterTopicConfigs("t", { mode: "replace", entries: [] }, true);
+    const dry = await admin.alterTopicConfigs("t", { mode: "replace", entries: [] }, true);
     deepStrictEqual(dry, { type: "ok", configs: {} });
     deepStrictEqual(store.topic("t")?.configs, { "retention.ms": "5", "segment.ms": "100" });
-    admin.alterTopicConfigs("t", {
+    await admin.alterTopicConfigs("t", {
       mode: "replace",
       entries: [{ name: "retention.bytes", value: "1" }],
     }, false);
     deepStrictEqual(store.topic("t")?.configs, { "retention.bytes": "1" });
     strictEqual(
-      kindOf(admin.alterTopicConfigs("u", { mode: "replace", entries: [] }, false)),
+      kindOf(await admin.alterTopicConfigs("u", { mode: "replace", entries: [] }, false)),
       "unknown_topic",
     );
   });
@@ -187,27 +200,36 @@ Deno.test("AdminService.deleteRecords and offsetForLeaderEpoch follow the log's 
 });
 
 Deno.test("AdminService.createPartitions grows, validates assignments, honours validateOnly", async () => {
-  await withAdmin((admin, store) => {
+  await withAdmin(async (admin, store) => {
     store.createTopic("t", 2);
-    strictEqual(kindOf(admin.createPartitions("t", 2, null, false)), "invalid_partitions");
+    strictEqual(kindOf(await admin.createPartitions("t", 2, null, false)), "invalid_partitions");
     strictEqual(
-      kindOf(admin.createPartitions("t", 4, [[NODE]], false)),
+      kindOf(await admin.createPartitions("t", 4, [[NODE]], false)),
       "invalid_replica_assignment",
     );
     strictEqual(
-      kindOf(admin.createPartitions("t", 3, [[NODE, 2]], false)),
+      kindOf(await admin.createPartitions("t", 3, [[NODE, 2]], false)),
       "invalid_replica_assignment",
     );
-    deepStrictEqual(admin.createPartitions("t", 5, null, true), { type: "ok", partitions: 5 });
+    deepStrictEqual(await admin.createPartitions("t", 5, null, true), {
+      type: "ok",
+      partitions: 5,
+    });
     strictEqual(store.topic("t")?.partitions, 2);
-    deepStrictEqual(admin.createPartitions("t", 3, [[NODE]], false), { type: "ok", partitions: 3 });
+    deepStrictEqual(await admin.createPartitions("t", 3, [[NODE]], false), {
+      type: "ok",
+      partitions: 3,
+    });
     strictEqual(store.topic("t")?.partitions, 3);
   });
 });
 
 Deno.test("AdminService.alterTopicConfigs takes effect: retention.bytes trims reopened logs", async () => {
   await withAdmin(async (admin, store, logs) => {
-    admin.createTopic(topic("t", { configs: [{ name: "segment.bytes", value: "1024" }] }), false);
+    await admin.createTopic(
+      topic("t", { configs: [{ name: "segment.bytes", value: "1024" }] }),
+      false,
+    );
     // Each ~1 kB batch (timestamped now, so retention.ms keeps it) fills a 1 kB segment.
     for (let i = 0; i < 4; i++) {
       strictEqual((await logs.produce("t", 0, sizedBatch(1, 900))).type, "ok");
@@ -215,7 +237,7 @@ Deno.test("AdminService.alterTopicConfigs takes effect: retention.bytes trims re
     strictEqual(store.partition("t", 0).segmentCount, 4);
     store.applyRetention();
     strictEqual(store.partition("t", 0).logStartOffset, 0);
-    const r = admin.alterTopicConfigs("t", {
+    const r = await admin.alterTopicConfigs("t", {
       mode: "incremental",
       changes: [{ name: "retention.bytes", operation: 0, value: "1000" }],
     }, false);

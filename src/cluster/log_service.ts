@@ -17,12 +17,14 @@ import {
   iterateBatches,
   readBatchHeader,
   setPartitionLeaderEpoch,
+  stampLogAppendTime,
   verifyBatchCrc,
 } from "../records/mod.ts";
 import { type PartitionLog, TopicError, type TopicInfo, type TopicStore } from "../storage/mod.ts";
 import { type Clock, FrameDecodeError, StorageError } from "../util/mod.ts";
 import { isInternalTopic } from "./internal_topics.ts";
 import { ProducerStateTable } from "./producer_state.ts";
+import type { ReplicaHandle } from "./replica_manager.ts";
 
 /** In-sync replicas of every partition on a single node: the node itself. */
 export const SINGLE_NODE_ISR = 1;
@@ -44,7 +46,9 @@ export type PartitionErrorKind =
   | "invalid_producer_epoch"
   | "offset_out_of_range"
   | "invalid_request"
-  | "unsupported_format";
+  | "unsupported_format"
+  | "not_leader"
+  | "timed_out";
 
 /** A partition-level failure. */
 export interface PartitionError {
@@ -94,7 +98,32 @@ export interface LogServiceOptions {
   onRecordsIn?: (topic: string, bytes: number, records: number) => void;
   /** Told the bytes and records of every read for a consumer, long-poll re-reads included. */
   onRecordsOut?: (topic: string, bytes: number, records: number) => void;
+  /**
+   * Cluster mode (issue #6): the node's partition replicas. Every non-internal partition is
+   * then served by its Raft group: produce and fetch only on its leader, the high watermark
+   * is the commit end, the leader epoch the Raft term. Absent on a single node.
+   */
+  replicas?: ReplicaDirectory;
+  /** Cluster mode: asks the controller to create a topic a client named (auto-creation). */
+  requestTopic?: (name: string) => void;
 }
+
+/** The replicas of a node, as the produce and fetch paths need them. */
+export interface ReplicaDirectory {
+  /** The replica of a partition on this node, or undefined when it has none. */
+  replica(topic: string, partition: number): ReplicaHandle | undefined;
+  /** The commit end of a replica's log, or undefined when `log` is not a replica's. */
+  commitOf(log: PartitionLog): number | undefined;
+}
+
+/** Produce options. */
+export interface ProduceOptions {
+  /** Cluster mode: how long to wait for the replication quorum (Produce's timeoutMs). */
+  timeoutMs?: number | undefined;
+}
+
+/** Default wait for the replication quorum when the caller gives none. */
+export const DEFAULT_PRODUCE_TIMEOUT_MS = 30_000;
 
 type Waiter = () => void;
 
@@ -103,6 +132,10 @@ export class LogService {
   readonly store: TopicStore;
   readonly #options: LogServiceOptions;
   #producers = new Map<string, ProducerStateTable>();
+  /** Cluster mode: producer state per replicated partition, rebuilt at each leader epoch. */
+  #replicaProducers = new Map<string, { epoch: number; table: ProducerStateTable }>();
+  /** Cluster mode: the last idempotent append of each producer per partition (serialized). */
+  #producerChains = new Map<string, Promise<unknown>>();
   #waiters = new Map<string, Set<Waiter>>();
 
   constructor(store: TopicStore, options: LogServiceOptions) {
@@ -110,11 +143,21 @@ export class LogService {
     this.#options = options;
   }
 
+  /** True in cluster mode (partitions are served by their Raft groups). */
+  get clustered(): boolean {
+    return this.#options.replicas !== undefined;
+  }
+
   /** A topic, created with the defaults when missing and `autoCreate` allows. */
   topicFor(name: string, autoCreate: boolean): TopicInfo | undefined {
     const info = this.store.topic(name);
     if (info || !autoCreate || !this.#options.autoCreateTopics || name.startsWith("__")) {
       return info;
+    }
+    if (this.#options.requestTopic !== undefined) {
+      // Cluster mode: the controller creates it; the client retries until it is mirrored here.
+      this.#options.requestTopic(name);
+      return undefined;
     }
     try {
       return this.store.createTopic(name, this.#options.defaultPartitions);
@@ -126,6 +169,8 @@ export class LogService {
 
   /** The offset consumers may read up to (exclusive). */
   highWatermark(log: PartitionLog): number {
+    const committed = this.#options.replicas?.commitOf(log);
+    if (committed !== undefined) return committed;
     return log.config.fsync === "always" ? log.flushedOffset : log.logEndOffset;
   }
 
@@ -140,10 +185,14 @@ export class LogService {
     partition: number,
     records: Uint8Array,
     acksAll = false,
+    options: ProduceOptions = {},
   ): Promise<ProduceOutcome> {
     // Only the node writes its own state (the group service appends to its log directly).
     if (isInternalTopic(topic)) {
       return err("internal_topic", `Cannot append to internal topic "${topic}"`);
+    }
+    if (this.#options.replicas !== undefined) {
+      return this.#produceReplicated(topic, partition, records, acksAll, options);
     }
     const info = this.topicFor(topic, true);
     if (info && acksAll) {
@@ -210,6 +259,225 @@ export class LogService {
     }
     if (failure) return failure;
     return first ?? err("storage", `Append to "${topic}-${partition}" did not advance the log`);
+  }
+
+  /**
+   * Cluster mode: appends through the partition's Raft group. Every batch is proposed, in
+   * order, and the answer waits for each to be committed by the replication quorum W (acks=1
+   * as well: the leader's append alone is not acknowledged in cluster mode). Idempotent
+   * batches of one producer are proposed one at a time per partition, so the sequence check
+   * always sees the outcome of the previous one (a retry racing its original would otherwise
+   * be appended twice).
+   */
+  async #produceReplicated(
+    topic: string,
+    partition: number,
+    records: Uint8Array,
+    acksAll: boolean,
+    options: ProduceOptions,
+  ): Promise<ProduceOutcome> {
+    const info = this.topicFor(topic, true);
+    if (!info || partition < 0 || partition >= info.partitions) {
+      return err("unknown_topic", `Unknown topic or partition "${topic}-${partition}"`);
+    }
+    const replica = this.leaderReplica(topic, partition);
+    if (replica.type === "error") return replica;
+    if (acksAll) {
+      const minIsr = Number(info.configs["min.insync.replicas"] ?? "1");
+      const isr = replica.handle.inSyncReplicas;
+      if (minIsr > isr) {
+        return err(
+          "not_enough_replicas",
+          `Cannot write "${topic}-${partition}" with acks=all: min.insync.replicas is ${minIsr}, in-sync replicas are ${isr}`,
+        );
+      }
+    }
+    const batches = splitBatches(records);
+    if (batches.type === "error") return batches;
+    for (const [i, { bytes, header }] of batches.list.entries()) {
+      if (header.recordCount <= 0 || header.lastOffsetDelta !== header.recordCount - 1) {
+        return err(
+          "invalid_record",
+          `Batch record count "${header.recordCount}" does not match its offset delta "${header.lastOffsetDelta}"`,
+        );
+      }
+      if (!verifyBatchCrc(bytes)) {
+        return err("corrupt", `Record batch ${i} of "${topic}-${partition}" fails its CRC`);
+      }
+    }
+    const logAppendTime = info.configs["message.timestamp.type"] === "LogAppendTime";
+    const timeoutMs = options.timeoutMs ?? DEFAULT_PRODUCE_TIMEOUT_MS;
+    // Proposals are made in order (each enqueues before the next), then awaited together.
+    const outcomes = batches.list.map(({ bytes, header }) =>
+      header.producerId >= 0n
+        ? this.#chained(
+          `${topic}\u0000${partition}\u0000${header.producerId}`,
+          () => this.#proposeIdempotent(topic, partition, bytes, header, logAppendTime, timeoutMs),
+        )
+        : this.#propose(topic, partition, replica.handle, bytes, logAppendTime, timeoutMs)
+    );
+    let first: ProduceOutcome | null = null;
+    let failure: PartitionError | null = null;
+    for (const o of await Promise.all(outcomes)) {
+      if (o.type === "error") failure ??= o;
+      else first ??= o;
+    }
+    if (first && this.#options.onRecordsIn) {
+      let bytes = 0, count = 0;
+      for (const { bytes: b, header } of batches.list) {
+        bytes += b.length;
+        count += header.recordCount;
+      }
+      this.#options.onRecordsIn(topic, bytes, count);
+    }
+    if (failure) return failure;
+    return first ?? err("storage", `Append to "${topic}-${partition}" did not advance the log`);
+  }
+
+  /** Runs `task` after every earlier task of `key` settled. */
+  #chained<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.#producerChains.get(key) ?? Promise.resolve();
+    const run = previous.then(task);
+    // The chain continues whatever the outcome; outcomes are values, so `run` rejects only
+    // on a bug, which the caller's await reports.
+    const tail = run.then(() => {}, () => {});
+    this.#producerChains.set(key, tail);
+    tail.then(() => {
+      if (this.#producerChains.get(key) === tail) this.#producerChains.delete(key);
+    });
+    return run;
+  }
+
+  async #proposeIdempotent(
+    topic: string,
+    partition: number,
+    bytes: Uint8Array,
+    h: BatchHeader,
+    logAppendTime: boolean,
+    timeoutMs: number,
+  ): Promise<ProduceOutcome> {
+    // Leadership may have moved while this batch waited for the producer's previous one.
+    const replica = this.leaderReplica(topic, partition);
+    if (replica.type === "error") return replica;
+    const handle = replica.handle;
+    const table = this.#replicaProducerTable(topic, partition, handle);
+    const verdict = table.check(h.producerId, h.producerEpoch, h.baseSequence, h.recordCount);
+    if (verdict.type === "duplicate") {
+      // Acknowledged once the original is committed (after a leader change it may not be).
+      const deadline = Date.now() + timeoutMs;
+      for (let i = 0; i < 10_000; i++) {
+        const now = this.leaderReplica(topic, partition);
+        if (now.type === "error") return now;
+        if (now.handle.highWatermark > verdict.baseOffset) {
+          return {
+            type: "ok",
+            baseOffset: verdict.baseOffset,
+            logAppendTimeMs: verdict.logAppendTimeMs,
+            logStartOffset: now.handle.log.logStartOffset,
+            duplicate: true,
+          };
+        }
+        const left = deadline - Date.now();
+        if (left <= 0) break;
+        await this.waitForDataWithin([[topic, partition]], Math.min(left, 100), []);
+      }
+      return err("timed_out", `Duplicate batch of "${topic}-${partition}" is not committed yet`);
+    }
+    if (verdict.type === "fenced") {
+      return err(
+        "invalid_producer_epoch",
+        `Producer epoch "${h.producerEpoch}" is older than "${verdict.currentEpoch}"`,
+      );
+    }
+    if (verdict.type === "outOfOrder") {
+      return err(
+        "out_of_order_sequence",
+        `Expected sequence "${verdict.expected}", got "${verdict.got}"`,
+      );
+    }
+    const epoch = handle.leaderEpoch;
+    const o = await this.#propose(topic, partition, handle, bytes, logAppendTime, timeoutMs);
+    const current = this.#replicaProducers.get(`${topic}\u0000${partition}`);
+    if (o.type === "ok" && current?.epoch === epoch && current.table === table) {
+      table.record(
+        h.producerId,
+        h.producerEpoch,
+        h.baseSequence,
+        h.recordCount,
+        o.baseOffset,
+        o.logAppendTimeMs,
+        h.maxTimestamp,
+      );
+    }
+    return o;
+  }
+
+  async #propose(
+    topic: string,
+    partition: number,
+    handle: ReplicaHandle,
+    bytes: Uint8Array,
+    logAppendTime: boolean,
+    timeoutMs: number,
+  ): Promise<ProduceOutcome> {
+    let appendTime = -1;
+    if (logAppendTime) {
+      appendTime = this.#options.clock.nowMs();
+      bytes = bytes.slice();
+      stampLogAppendTime(bytes, appendTime);
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<"timeout">((resolve) => {
+      timer = setTimeout(() => resolve("timeout"), Math.max(0, timeoutMs));
+    });
+    try {
+      const r = await Promise.race([handle.propose(bytes), expired]);
+      if (r === "timeout") {
+        // As Kafka's REQUEST_TIMED_OUT: the batch may still be committed later.
+        return err(
+          "timed_out",
+          `Replication of "${topic}-${partition}" did not reach its quorum within ${timeoutMs} ms`,
+        );
+      }
+      if (r.type === "notLeader") return notLeader(topic, partition, r.leader);
+      if (r.type === "refused") return err("invalid_record", r.reason);
+      return {
+        type: "ok",
+        baseOffset: r.baseOffset,
+        logAppendTimeMs: appendTime,
+        logStartOffset: handle.log.logStartOffset,
+        duplicate: false,
+      };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The replica of a partition when this node leads it, or NOT_LEADER_OR_FOLLOWER. */
+  leaderReplica(
+    topic: string,
+    partition: number,
+  ): { type: "ok"; handle: ReplicaHandle } | PartitionError {
+    const handle = this.#options.replicas?.replica(topic, partition);
+    if (handle === undefined || !handle.isLeader) {
+      return notLeader(topic, partition, handle?.leaderId);
+    }
+    return { type: "ok", handle };
+  }
+
+  #replicaProducerTable(
+    topic: string,
+    partition: number,
+    handle: ReplicaHandle,
+  ): ProducerStateTable {
+    const key = `${topic}\u0000${partition}`;
+    const cached = this.#replicaProducers.get(key);
+    if (cached !== undefined && cached.epoch === handle.leaderEpoch) return cached.table;
+    // A new leader epoch: rebuild from the replica's log, which holds every committed batch
+    // (Raft's Leader Completeness, §5.4) and this leader's uncommitted ones.
+    const table = this.#tableFromLog(handle.log);
+    this.#replicaProducers.set(key, { epoch: handle.leaderEpoch, table });
+    return table;
   }
 
   #appendOne(
@@ -308,7 +576,9 @@ export class LogService {
         logStartOffset: -1,
       };
     }
-    const log = this.store.partition(topic, partition);
+    const serving = this.#servedLog(topic, partition);
+    if (serving.type === "error") return { ...serving, highWatermark: -1, logStartOffset: -1 };
+    const log = serving.log;
     const hw = this.highWatermark(log);
     const base = { highWatermark: hw, logStartOffset: log.logStartOffset };
     if (offset > hw && offset <= log.logEndOffset) {
@@ -396,12 +666,14 @@ export class LogService {
     if (!info || partition < 0 || partition >= info.partitions) {
       return err("unknown_topic", `Unknown topic or partition "${topic}-${partition}"`);
     }
-    const log = this.store.partition(topic, partition);
+    const serving = this.#servedLog(topic, partition);
+    if (serving.type === "error") return serving;
+    const log = serving.log;
     const ok = (offset: number, timestampMs = -1): OffsetLookup => ({
       type: "ok",
       offset,
       timestampMs,
-      leaderEpoch: SINGLE_NODE_LEADER_EPOCH,
+      leaderEpoch: serving.leaderEpoch,
     });
     if (timestamp === LATEST_TIMESTAMP) return ok(this.highWatermark(log));
     if (timestamp === EARLIEST_TIMESTAMP) return ok(log.logStartOffset);
@@ -459,8 +731,37 @@ export class LogService {
 
   /** Producer states of a partition (DescribeProducers). */
   producers(topic: string, partition: number) {
+    const replica = this.#options.replicas?.replica(topic, partition);
+    if (replica !== undefined) {
+      return this.#replicaProducerTable(topic, partition, replica).summaries();
+    }
     const log = this.store.partition(topic, partition);
     return this.#producerTable(topic, partition, log).summaries();
+  }
+
+  /** Cluster mode: wakes the long polls of a partition (its high watermark advanced). */
+  notifyCommitted(topic: string, partition: number): void {
+    this.#notify(`${topic}\u0000${partition}`);
+  }
+
+  /**
+   * The log consumers of a partition read, with its leader epoch: on a single node the local
+   * log at epoch 0; in cluster mode the Raft group's log, and only on its leader.
+   */
+  #servedLog(
+    topic: string,
+    partition: number,
+  ): { type: "ok"; log: PartitionLog; leaderEpoch: number } | PartitionError {
+    if (this.#options.replicas !== undefined && !isInternalTopic(topic)) {
+      const r = this.leaderReplica(topic, partition);
+      if (r.type === "error") return r;
+      return { type: "ok", log: r.handle.log, leaderEpoch: r.handle.leaderEpoch };
+    }
+    return {
+      type: "ok",
+      log: this.store.partition(topic, partition),
+      leaderEpoch: SINGLE_NODE_LEADER_EPOCH,
+    };
   }
 
   /** Forgets cached per-partition state of a deleted topic. */
@@ -474,13 +775,20 @@ export class LogService {
     const key = `${topic}\u0000${partition}`;
     let table = this.#producers.get(key);
     if (table) return table;
-    // Rebuild from the log so producer state survives restarts: every idempotent batch
-    // still in the log is replayed in order (bounded by the log's size).
-    table = new ProducerStateTable();
-    const t = table;
+    table = this.#tableFromLog(log);
+    this.#producers.set(key, table);
+    return table;
+  }
+
+  /**
+   * Producer state rebuilt from a log, so it survives restarts and leader changes: every
+   * idempotent batch still in the log is replayed in order (bounded by the log's size).
+   */
+  #tableFromLog(log: PartitionLog): ProducerStateTable {
+    const table = new ProducerStateTable();
     this.#scanBatches(log, (_bytes, h, base) => {
       if (h.producerId >= 0n) {
-        t.record(
+        table.record(
           h.producerId,
           h.producerEpoch,
           h.baseSequence,
@@ -491,7 +799,6 @@ export class LogService {
         );
       }
     });
-    this.#producers.set(key, table);
     return table;
   }
 
@@ -523,6 +830,11 @@ export class LogService {
 
 function err(kind: PartitionErrorKind, message: string): PartitionError {
   return { type: "error", kind, message };
+}
+
+function notLeader(topic: string, partition: number, leader: number | undefined): PartitionError {
+  const hint = leader === undefined ? "no leader is known" : `node ${leader} leads it`;
+  return err("not_leader", `This node does not lead "${topic}-${partition}": ${hint}`);
 }
 
 function storageFailure(e: unknown): PartitionError {

@@ -14,7 +14,9 @@ export {
   type OffsetLookup,
   type PartitionError,
   type PartitionErrorKind,
+  type ProduceOptions,
   type ProduceOutcome,
+  type ReplicaDirectory,
   SINGLE_NODE_LEADER_EPOCH,
 } from "./log_service.ts";
 export { loadClusterId, PRODUCER_ID_BLOCK, ProducerIdAllocator } from "./node_identity.ts";
@@ -29,12 +31,14 @@ export {
   type AdminErrorKind,
   AdminService,
   type AdminServiceOptions,
+  type ControllerOutcome,
   type CreatedTopic,
   endOffsetForEpoch,
   HIGH_WATERMARK_OFFSET,
   INTERNAL_TOPICS,
   isInternalTopic,
   type NewTopic,
+  type TopicController,
   UNDEFINED_EPOCH,
   UNDEFINED_EPOCH_OFFSET,
   USE_DEFAULT,
@@ -128,7 +132,22 @@ export {
   RANGE_PROTOCOL,
   ROUND_ROBIN_PROTOCOLS,
 } from "./group_member.ts";
+export {
+  type BrokerAddress,
+  type ClusterView,
+  KAFKA_ENDPOINT,
+  MetadataClusterView,
+  type PartitionPlacement,
+  SingleNodeView,
+} from "./cluster_view.ts";
+export {
+  DEFAULT_ISR_LAG_MS,
+  type ReplicaHandle,
+  ReplicaManager,
+  type ReplicaManagerOptions,
+} from "./replica_manager.ts";
 export * from "./placement/mod.ts";
 export * from "./transport/mod.ts";
 export * from "./replication/mod.ts";
 export * from "./controller/mod.ts";
+export { ClusterRuntime, type ClusterRuntimeOptions, deriveClusterId } from "./cluster_runtime.ts";

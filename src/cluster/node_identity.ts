@@ -5,7 +5,7 @@
  */
 import fs from "node:fs";
 import { writeFileAtomic } from "../storage/mod.ts";
-import { StorageError } from "../util/mod.ts";
+import { assert, StorageError } from "../util/mod.ts";
 
 const IDENTITY_FILE = "cluster.json";
 const PRODUCER_IDS_FILE = "producer-ids.json";
@@ -40,14 +40,30 @@ export function loadClusterId(dataDir: string): string {
   return id;
 }
 
-/** Hands out unique producer ids, reserving them on disk a block at a time. */
+/** Bits of a cluster-wide producer id left to each node's own counter. */
+export const NODE_PRODUCER_ID_BITS = 40n;
+/** Largest node id whose producer ids stay within int64 (ids are nodeId << 40 | counter). */
+export const NODE_ID_MAX_FOR_PRODUCER_IDS = 2 ** 22;
+
+/**
+ * Hands out unique producer ids, reserving them on disk a block at a time. In a cluster
+ * (issue #6) each node allocates in its own range, `nodeId << 40` plus its counter, so ids
+ * are unique cluster-wide without a round trip to the controller (2^40 ids per node).
+ */
 export class ProducerIdAllocator {
+  readonly #base: bigint;
   readonly #dataDir: string;
   #next: number;
   #reservedUntil: number;
 
-  constructor(dataDir: string) {
+  /** `nodeRange`: 0 on a single node; the node id in a cluster. */
+  constructor(dataDir: string, nodeRange = 0) {
     this.#dataDir = dataDir;
+    assert(
+      Number.isInteger(nodeRange) && nodeRange >= 0 && nodeRange < NODE_ID_MAX_FOR_PRODUCER_IDS,
+      `node range ${nodeRange} fits producer ids`,
+    );
+    this.#base = BigInt(nodeRange) << NODE_PRODUCER_ID_BITS;
     const stored = readJson(`${dataDir}/${PRODUCER_IDS_FILE}`);
     const next = typeof stored?.reserved_until === "number" ? stored.reserved_until : 0;
     this.#next = next;
@@ -65,6 +81,6 @@ export class ProducerIdAllocator {
       );
       this.#reservedUntil = until;
     }
-    return BigInt(this.#next++);
+    return this.#base + BigInt(this.#next++);
   }
 }

@@ -12,12 +12,20 @@ import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
 import {
   AdminService,
+  type ClusterView,
+  ConfigOperation,
   parseConsumerAssignment,
   RecordService,
-  SINGLE_NODE_LEADER_EPOCH,
+  SingleNodeView,
 } from "../cluster/mod.ts";
 import { TopicError } from "../storage/mod.ts";
-import { fromPartitionError, fromTopicError, HttpError, HttpErrors } from "./http_error.ts";
+import {
+  fromAdminError,
+  fromPartitionError,
+  fromTopicError,
+  HttpError,
+  HttpErrors,
+} from "./http_error.ts";
 import type { HttpDeps } from "./http_deps.ts";
 import { HTTP_BODY_BYTES_MAX, readJsonObject } from "./read_json.ts";
 import { mountRestConsumers } from "./rest_consumers.ts";
@@ -42,6 +50,7 @@ const SSE_KEEPALIVE_MS = 15_000;
 export function createHttpApp(deps: HttpDeps): Hono {
   const app = new Hono();
   const records = new RecordService(deps.logs);
+  const view = viewOf(deps);
   const requests = deps.metrics.counter(
     "pyralog_http_requests_total",
     "HTTP requests by route and status.",
@@ -80,7 +89,13 @@ export function createHttpApp(deps: HttpDeps): Hono {
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   // Single node: it is its own controller and serves its partitions once started.
-  app.get("/readyz", (c) => c.json({ status: "ready", node_id: deps.nodeId }));
+  app.get(
+    "/readyz",
+    (c) =>
+      (deps.ready?.() ?? true)
+        ? c.json({ status: "ready", node_id: deps.nodeId })
+        : c.json({ status: "not ready", node_id: deps.nodeId }, 503),
+  );
   app.get(
     "/metrics",
     (c) =>
@@ -92,10 +107,16 @@ export function createHttpApp(deps: HttpDeps): Hono {
   app.get("/v1/cluster", (c) =>
     c.json({
       cluster_id: deps.clusterId,
-      controller: deps.nodeId,
+      controller: view.controllerId(),
+      node_id: deps.nodeId,
       version: deps.version,
       uptime_ms: Date.now() - deps.startedMs,
-      nodes: [{ node_id: deps.nodeId, host: deps.kafka.host, kafka_port: deps.kafka.port }],
+      nodes: view.brokers().map((b) => ({
+        node_id: b.nodeId,
+        host: b.host,
+        kafka_port: b.port,
+        rack: b.rack,
+      })),
     }));
 
   app.get("/v1/topics", (c) =>
@@ -113,15 +134,21 @@ export function createHttpApp(deps: HttpDeps): Hono {
     if (typeof name !== "string") throw HttpErrors.invalid(`"name" must be a string`);
     const partitions = body.partitions ?? 1;
     if (!Number.isInteger(partitions)) throw HttpErrors.invalid(`"partitions" must be an integer`);
-    const rf = body.replication_factor ?? 1;
-    if (rf !== 1 && rf !== -1) {
-      throw HttpErrors.invalid(
-        `"replication_factor" must be 1 on this single-node cluster, got ${JSON.stringify(rf)}`,
-      );
+    const rf = body.replication_factor ?? -1;
+    if (!Number.isInteger(rf)) {
+      throw HttpErrors.invalid(`"replication_factor" must be an integer`);
     }
     const configs = stringMap(body.configs ?? {}, "configs");
-    const info = deps.store.createTopic(name, partitions as number, configs);
-    return c.json(describeTopic(deps, info.name), 201);
+    // The same path as Kafka's CreateTopics (through the controller in a cluster).
+    const made = await adminOf(deps).createTopic({
+      name,
+      numPartitions: partitions as number,
+      replicationFactor: rf as number,
+      assignments: [],
+      configs: Object.entries(configs).map(([k, v]) => ({ name: k, value: v })),
+    }, false);
+    if (made.type === "error") throw fromAdminError(made);
+    return c.json(describeTopic(deps, name), 201);
   });
 
   app.get("/v1/topics/:topic", (c) => c.json(describeTopic(deps, c.req.param("topic"))));
@@ -139,18 +166,23 @@ export function createHttpApp(deps: HttpDeps): Hono {
       }
       changes[k] = v === null ? null : String(v);
     }
-    const info = deps.store.alterConfigs(c.req.param("topic"), changes);
-    return c.json({ name: info.name, configs: info.configs });
+    const topic = c.req.param("topic");
+    const out = await adminOf(deps).alterTopicConfigs(topic, {
+      mode: "incremental",
+      changes: Object.entries(changes).map(([k, v]) => ({
+        name: k,
+        operation: v === null ? ConfigOperation.DELETE : ConfigOperation.SET,
+        value: v,
+      })),
+    }, false);
+    if (out.type === "error") throw fromAdminError(out);
+    return c.json({ name: topic, configs: out.configs });
   });
 
   app.delete("/v1/topics/:topic", async (c) => {
     const topic = c.req.param("topic");
     // The same path as Kafka's DeleteTopics: data, producer state and committed offsets go.
-    const admin = new AdminService(deps.store, deps.logs, {
-      nodeId: deps.nodeId,
-      groups: deps.groups,
-    });
-    const out = await admin.deleteTopic(topic);
+    const out = await adminOf(deps).deleteTopic(topic);
     if (out.type === "error") {
       if (out.kind === "unknown_topic") throw HttpErrors.topicNotFound(topic);
       if (out.kind === "invalid_request") throw HttpErrors.invalid(out.message);
@@ -313,20 +345,44 @@ function describeTopic(deps: HttpDeps, topic: string) {
     id: info.id,
     internal: info.name.startsWith("__"),
     configs: info.configs,
-    partitions: Array.from({ length: info.partitions }, (_, p) => {
-      const log = deps.store.partition(info.name, p);
+    partitions: viewOf(deps).placement(info.name, info.partitions).map((p) => {
+      // Offsets as this node's replica holds them (null where it holds none).
+      const log = deps.store.openPartition(info.name, p.partition) ??
+        (deps.cluster?.clustered ? undefined : deps.store.partition(info.name, p.partition));
       return {
-        partition: p,
-        leader: deps.nodeId,
-        leader_epoch: SINGLE_NODE_LEADER_EPOCH,
-        replicas: [deps.nodeId],
-        in_sync_replicas: [deps.nodeId],
-        log_start_offset: log.logStartOffset,
-        log_end_offset: log.logEndOffset,
-        high_watermark: deps.logs.highWatermark(log),
+        partition: p.partition,
+        leader: p.leader === -1 ? null : p.leader,
+        leader_epoch: p.leaderEpoch,
+        replicas: p.replicas,
+        in_sync_replicas: p.isr,
+        offline_replicas: p.offline,
+        log_start_offset: log?.logStartOffset ?? null,
+        log_end_offset: log?.logEndOffset ?? null,
+        high_watermark: log ? deps.logs.highWatermark(log) : null,
       };
     }),
   };
+}
+
+/** The node's cluster view (this node alone unless the node gives one). */
+function viewOf(deps: HttpDeps): ClusterView {
+  return deps.cluster ??
+    new SingleNodeView(() => ({
+      nodeId: deps.nodeId,
+      host: deps.kafka.host,
+      port: deps.kafka.port,
+      rack: null,
+    }));
+}
+
+/** The admin service the Kafka admin APIs use, over the same services. */
+function adminOf(deps: HttpDeps): AdminService {
+  return new AdminService(deps.store, deps.logs, {
+    nodeId: deps.nodeId,
+    groups: deps.groups,
+    defaultReplicationFactor: deps.defaultReplicationFactor ?? 1,
+    ...(deps.topicController ? { controller: deps.topicController } : {}),
+  });
 }
 
 /** A group's members, assignments, committed offsets and lag per partition. */

@@ -34,6 +34,7 @@ Deno.test("HTTP topics: create, describe, list, alter configs, delete, and clear
       leader_epoch: 0,
       replicas: [0],
       in_sync_replicas: [0],
+      offline_replicas: [],
       log_start_offset: 0,
       log_end_offset: 0,
       high_watermark: 0,

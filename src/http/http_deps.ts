@@ -1,5 +1,5 @@
 /** The services and facts the HTTP API is built over (passed in by the node). */
-import type { GroupService, LogService } from "../cluster/mod.ts";
+import type { ClusterView, GroupService, LogService, TopicController } from "../cluster/mod.ts";
 import type { Metrics } from "../metrics/mod.ts";
 import type { TopicStore } from "../storage/mod.ts";
 
@@ -17,4 +17,12 @@ export interface HttpDeps {
   kafka: { host: string; port: number };
   /** Aborts when the node shuts down (ends SSE streams and long polls). */
   shutdown: AbortSignal;
+  /** Brokers, controller and partition placement (default: this node alone). */
+  cluster?: ClusterView;
+  /** Whether the node serves its partitions (/readyz); default: always. */
+  ready?: () => boolean;
+  /** Cluster mode: topic changes go through the controller. */
+  topicController?: TopicController;
+  /** Replication factor of topics created without one (default 1). */
+  defaultReplicationFactor?: number;
 }

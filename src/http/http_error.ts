@@ -4,7 +4,7 @@
  * Confluent REST Proxy's scheme (the HTTP status times 100 plus a detail number, e.g. 40401
  * "topic not found"), so REST Proxy users recognise them.
  */
-import type { PartitionErrorKind } from "../cluster/mod.ts";
+import type { AdminError, PartitionErrorKind } from "../cluster/mod.ts";
 import type { TopicError } from "../storage/mod.ts";
 
 /** A failure to report to the HTTP caller. */
@@ -36,6 +36,35 @@ export const HttpErrors = {
   unprocessable: (m: string) => new HttpError(422, 42201, m),
   storage: (m: string) => new HttpError(503, 50301, m),
 } as const;
+
+/** Maps an admin refusal to an HTTP error. */
+export function fromAdminError(e: AdminError): HttpError {
+  switch (e.kind) {
+    case "unknown_topic":
+    case "unknown_topic_id":
+      return new HttpError(404, 40401, e.message);
+    case "topic_exists":
+      return new HttpError(409, 40901, e.message);
+    case "invalid_config":
+      return new HttpError(422, 42201, e.message);
+    case "offset_out_of_range":
+      return new HttpError(416, 41601, e.message);
+    case "not_controller":
+    case "not_leader":
+    case "storage":
+      return new HttpError(503, 50301, e.message);
+    case "corrupt":
+      return new HttpError(500, 50002, e.message);
+    case "invalid_topic":
+    case "invalid_partitions":
+    case "invalid_replication_factor":
+    case "invalid_replica_assignment":
+    case "invalid_request":
+    case "fenced_leader_epoch":
+    case "unknown_leader_epoch":
+      return new HttpError(400, 40002, e.message);
+  }
+}
 
 /** Maps a topic store refusal to an HTTP error. */
 export function fromTopicError(e: TopicError): HttpError {
@@ -76,5 +105,10 @@ export function fromPartitionError(kind: PartitionErrorKind, message: string): H
     case "out_of_order_sequence":
     case "invalid_producer_epoch":
       return new HttpError(409, 40902, message);
+    case "not_leader":
+      // Another node leads the partition: the message names it (no forwarding yet).
+      return new HttpError(421, 42101, message);
+    case "timed_out":
+      return new HttpError(504, 50401, message);
   }
 }

@@ -2,7 +2,13 @@
  * What every Kafka request handler can reach: this node's identity and the shared services
  * (the same services the HTTP API will call), plus the per-request header and version.
  */
-import type { GroupService, LogService, ProducerIdAllocator } from "../../cluster/mod.ts";
+import type {
+  ClusterView,
+  GroupService,
+  LogService,
+  ProducerIdAllocator,
+  TopicController,
+} from "../../cluster/mod.ts";
 import type { TopicStore } from "../../storage/mod.ts";
 import type { Clock } from "../../util/mod.ts";
 import type { ApiName, RequestHeader, RequestOf, ResponseInput } from "../protocol/mod.ts";
@@ -24,6 +30,12 @@ export interface BrokerContext {
   readonly groups: GroupService;
   readonly clock: Clock;
   readonly log: (level: BrokerLogLevel, message: string) => void;
+  /** Brokers, controller and partition placement (one node, or the cluster of issue #6). */
+  readonly cluster: ClusterView;
+  /** Cluster mode: topic changes go through the controller. */
+  readonly topicController?: TopicController;
+  /** Replication factor of topics created with -1. */
+  readonly defaultReplicationFactor: number;
 }
 
 /** One request being handled. */

@@ -2,7 +2,16 @@
  * Composes a single-node Kafka broker: node identity, the log service over a topic store,
  * the handler table and the listener. The serving process and tests start brokers here.
  */
-import { GroupService, loadClusterId, LogService, ProducerIdAllocator } from "../../cluster/mod.ts";
+import {
+  type ClusterView,
+  GroupService,
+  loadClusterId,
+  LogService,
+  ProducerIdAllocator,
+  type ReplicaDirectory,
+  SingleNodeView,
+  type TopicController,
+} from "../../cluster/mod.ts";
 import type { TopicStore } from "../../storage/mod.ts";
 import { type Clock, systemClock } from "../../util/mod.ts";
 import type { BrokerContext, BrokerLogLevel } from "./broker_context.ts";
@@ -29,6 +38,21 @@ export interface KafkaBrokerOptions {
   /** Told the bytes and records produced and read per topic (metrics). */
   onRecordsIn?: (topic: string, bytes: number, records: number) => void;
   onRecordsOut?: (topic: string, bytes: number, records: number) => void;
+  /** Cluster mode (issue #6); absent on a single node. */
+  cluster?: BrokerClusterOptions;
+}
+
+/** What a broker in a multi-node cluster is given by the node runtime. */
+export interface BrokerClusterOptions {
+  readonly clusterId: string;
+  readonly view: ClusterView;
+  readonly replicas: ReplicaDirectory;
+  readonly topicController: TopicController;
+  /** Asks the controller to create a topic a client named (auto-creation). */
+  readonly requestTopic: (name: string) => void;
+  readonly defaultReplicationFactor: number;
+  /** Allocates cluster-wide unique producer ids. */
+  readonly producerIds: ProducerIdAllocator;
 }
 
 /** A running broker. */
@@ -47,9 +71,11 @@ export interface KafkaBroker {
  */
 export function startKafkaBroker(store: TopicStore, o: KafkaBrokerOptions): KafkaBroker {
   const clock = o.clock ?? systemClock;
+  const c = o.cluster;
+  let self: { host: string; port: number } = { host: o.host, port: o.port };
   const context: BrokerContext = {
     nodeId: o.nodeId,
-    clusterId: loadClusterId(store.dataDir),
+    clusterId: c?.clusterId ?? loadClusterId(store.dataDir),
     advertisedHost: o.advertisedHost ?? o.host,
     advertisedPort: o.port,
     logs: new LogService(store, {
@@ -58,9 +84,10 @@ export function startKafkaBroker(store: TopicStore, o: KafkaBrokerOptions): Kafk
       clock,
       ...(o.onRecordsIn ? { onRecordsIn: o.onRecordsIn } : {}),
       ...(o.onRecordsOut ? { onRecordsOut: o.onRecordsOut } : {}),
+      ...(c ? { replicas: c.replicas, requestTopic: c.requestTopic } : {}),
     }),
     store,
-    producerIds: new ProducerIdAllocator(store.dataDir),
+    producerIds: c?.producerIds ?? new ProducerIdAllocator(store.dataDir),
     // Replays __consumer_offsets; its deadline timer stops in close() below.
     groups: new GroupService(store, {
       clock,
@@ -71,6 +98,15 @@ export function startKafkaBroker(store: TopicStore, o: KafkaBrokerOptions): Kafk
     }),
     clock,
     log: o.log ?? ((level, m) => console.error(`${level} ${m}`)),
+    cluster: c?.view ??
+      new SingleNodeView(() => ({
+        nodeId: o.nodeId,
+        host: self.host,
+        port: self.port,
+        rack: null,
+      })),
+    ...(c ? { topicController: c.topicController } : {}),
+    defaultReplicationFactor: c?.defaultReplicationFactor ?? 1,
   };
   let server: KafkaServer;
   try {
@@ -89,6 +125,7 @@ export function startKafkaBroker(store: TopicStore, o: KafkaBrokerOptions): Kafk
   if (context.advertisedHost === "0.0.0.0" || context.advertisedHost === "::") {
     context.advertisedHost = "127.0.0.1";
   }
+  self = { host: context.advertisedHost, port: context.advertisedPort };
   const listening = server;
   return {
     context,

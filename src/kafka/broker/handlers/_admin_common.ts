@@ -13,7 +13,12 @@ export const ResourceType = { TOPIC: 2, BROKER: 4 } as const;
 
 /** The admin service over this broker's store and log service. */
 export function adminOf(b: BrokerContext): AdminService {
-  return new AdminService(b.store, b.logs, { nodeId: b.nodeId, groups: b.groups });
+  return new AdminService(b.store, b.logs, {
+    nodeId: b.nodeId,
+    groups: b.groups,
+    defaultReplicationFactor: b.defaultReplicationFactor,
+    ...(b.topicController ? { controller: b.topicController } : {}),
+  });
 }
 
 /** The Kafka error code of an admin refusal. */
@@ -47,6 +52,10 @@ export function adminErrorCode(kind: AdminErrorKind): ErrorCodeValue {
       return ErrorCode.CORRUPT_MESSAGE;
     case "storage":
       return ErrorCode.KAFKA_STORAGE_ERROR;
+    case "not_controller":
+      return ErrorCode.NOT_CONTROLLER;
+    case "not_leader":
+      return ErrorCode.NOT_LEADER_OR_FOLLOWER;
   }
 }
 

@@ -25,10 +25,10 @@ export function alterResources<R extends { resourceType: number; resourceName: s
   changeOf: (r: R) => TopicConfigChange,
   validateOnly: boolean,
   b: BrokerContext,
-): AlterResult[] {
+): Promise<AlterResult[]> {
   const admin = adminOf(b);
   const dup = duplicatesOf(resources.map((r) => `${r.resourceType}:${r.resourceName}`));
-  return resources.map((r) => {
+  return Promise.all(resources.map(async (r) => {
     const answer = (errorCode: number, errorMessage: string | null): AlterResult => ({
       errorCode,
       errorMessage,
@@ -53,13 +53,13 @@ export function alterResources<R extends { resourceType: number; resourceName: s
         `Unsupported config resource type "${r.resourceType}": use 2 (topic)`,
       );
     }
-    const out = admin.alterTopicConfigs(r.resourceName, changeOf(r), validateOnly);
+    const out = await admin.alterTopicConfigs(r.resourceName, changeOf(r), validateOnly);
     if (out.type === "error") return answer(adminErrorCode(out.kind), out.message);
     if (!validateOnly) {
       b.log("info", `Altered configs of topic "${r.resourceName}": ${JSON.stringify(out.configs)}`);
     }
     return answer(ErrorCode.NONE, null);
-  });
+  }));
 }
 
 /** IncrementalAlterConfigs entries as the admin service takes them. */

@@ -41,6 +41,10 @@ export function partitionErrorCode(kind: PartitionErrorKind): ErrorCodeValue {
       return ErrorCode.INVALID_REQUEST;
     case "unsupported_format":
       return ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT;
+    case "not_leader":
+      return ErrorCode.NOT_LEADER_OR_FOLLOWER;
+    case "timed_out":
+      return ErrorCode.REQUEST_TIMED_OUT;
   }
 }
 

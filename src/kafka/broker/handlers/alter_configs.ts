@@ -10,9 +10,9 @@ import type { Handler } from "../broker_context.ts";
 import { alterResources } from "./_alter_topic_configs.ts";
 
 /** The AlterConfigs handler. */
-export const handleAlterConfigs: Handler<"AlterConfigs"> = (req, ctx) => ({
+export const handleAlterConfigs: Handler<"AlterConfigs"> = async (req, ctx) => ({
   throttleTimeMs: 0,
-  responses: alterResources(
+  responses: await alterResources(
     req.resources,
     (r) => ({ mode: "replace", entries: r.configs }),
     req.validateOnly,

@@ -10,10 +10,10 @@ import { ErrorCode } from "../error_codes.ts";
 import { adminErrorCode, adminOf, duplicatesOf } from "./_admin_common.ts";
 
 /** The CreatePartitions handler. */
-export const handleCreatePartitions: Handler<"CreatePartitions"> = (req, ctx) => {
+export const handleCreatePartitions: Handler<"CreatePartitions"> = async (req, ctx) => {
   const admin = adminOf(ctx.broker);
   const dup = duplicatesOf(req.topics.map((t) => t.name));
-  const results = req.topics.map((t) => {
+  const results = await Promise.all(req.topics.map(async (t) => {
     if (dup.has(t.name)) {
       return {
         name: t.name,
@@ -22,7 +22,7 @@ export const handleCreatePartitions: Handler<"CreatePartitions"> = (req, ctx) =>
       };
     }
     const assignments = t.assignments === null ? null : t.assignments.map((a) => a.brokerIds);
-    const r = admin.createPartitions(t.name, t.count, assignments, req.validateOnly);
+    const r = await admin.createPartitions(t.name, t.count, assignments, req.validateOnly);
     if (r.type === "error") {
       return { name: t.name, errorCode: adminErrorCode(r.kind), errorMessage: r.message };
     }
@@ -30,6 +30,6 @@ export const handleCreatePartitions: Handler<"CreatePartitions"> = (req, ctx) =>
       ctx.broker.log("info", `Topic "${t.name}" now has ${r.partitions} partitions`);
     }
     return { name: t.name, errorCode: ErrorCode.NONE, errorMessage: null };
-  });
+  }));
   return { throttleTimeMs: 0, results };
 };

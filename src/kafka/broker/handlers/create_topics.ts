@@ -17,45 +17,51 @@ import { adminErrorCode, adminOf, duplicatesOf } from "./_admin_common.ts";
 import { wireUuid, ZERO_UUID } from "./_common.ts";
 
 /** The CreateTopics handler. */
-export const handleCreateTopics: Handler<"CreateTopics"> = (req, ctx) => {
+export const handleCreateTopics: Handler<"CreateTopics"> = async (req, ctx) => {
   const admin = adminOf(ctx.broker);
   const validateOnly = ctx.version >= 1 && req.validateOnly;
   const dup = duplicatesOf(req.topics.map((t) => t.name));
-  const topics = req.topics.map((t) => {
-    const failed = (errorCode: number, errorMessage: string) => ({
-      name: t.name,
-      topicId: ZERO_UUID,
-      errorCode,
-      errorMessage,
-      numPartitions: -1,
-      replicationFactor: -1,
-      configs: null,
-    });
-    if (dup.has(t.name)) {
-      return failed(ErrorCode.INVALID_REQUEST, `Topic "${t.name}" is named more than once`);
-    }
-    const r = admin.createTopic(t, validateOnly);
-    if (r.type === "error") return failed(adminErrorCode(r.kind), r.message);
-    if (!validateOnly) {
-      ctx.broker.log("info", `Created topic "${t.name}" with ${r.partitions} partitions`);
-    }
-    return {
-      name: t.name,
-      topicId: r.id === null ? ZERO_UUID : wireUuid(r.id),
-      errorCode: ErrorCode.NONE,
-      errorMessage: null,
-      numPartitions: r.partitions,
-      replicationFactor: r.replicationFactor,
-      configs: effectiveTopicConfigs(r.configs).map((c) => ({
-        name: c.name,
-        value: c.value,
-        readOnly: false,
-        configSource: c.source === "topic"
-          ? ConfigSource.DYNAMIC_TOPIC_CONFIG
-          : ConfigSource.DEFAULT_CONFIG,
-        isSensitive: false,
-      })),
-    };
-  });
+  // One at a time, in request order (the controller serializes them anyway).
+  const topics = [];
+  for (const t of req.topics) {
+    topics.push(
+      await (async () => {
+        const failed = (errorCode: number, errorMessage: string) => ({
+          name: t.name,
+          topicId: ZERO_UUID,
+          errorCode,
+          errorMessage,
+          numPartitions: -1,
+          replicationFactor: -1,
+          configs: null,
+        });
+        if (dup.has(t.name)) {
+          return failed(ErrorCode.INVALID_REQUEST, `Topic "${t.name}" is named more than once`);
+        }
+        const r = await admin.createTopic(t, validateOnly);
+        if (r.type === "error") return failed(adminErrorCode(r.kind), r.message);
+        if (!validateOnly) {
+          ctx.broker.log("info", `Created topic "${t.name}" with ${r.partitions} partitions`);
+        }
+        return {
+          name: t.name,
+          topicId: r.id === null ? ZERO_UUID : wireUuid(r.id),
+          errorCode: ErrorCode.NONE,
+          errorMessage: null,
+          numPartitions: r.partitions,
+          replicationFactor: r.replicationFactor,
+          configs: effectiveTopicConfigs(r.configs).map((c) => ({
+            name: c.name,
+            value: c.value,
+            readOnly: false,
+            configSource: c.source === "topic"
+              ? ConfigSource.DYNAMIC_TOPIC_CONFIG
+              : ConfigSource.DEFAULT_CONFIG,
+            isSensitive: false,
+          })),
+        };
+      })(),
+    );
+  }
   return { throttleTimeMs: 0, topics };
 };

@@ -40,7 +40,12 @@ export const handleDescribeCluster: Handler<"DescribeCluster"> = (req, ctx) => {
     ...base,
     errorCode: ErrorCode.NONE,
     errorMessage: null,
-    controllerId: b.nodeId,
-    brokers: [{ brokerId: b.nodeId, host: b.advertisedHost, port: b.advertisedPort, rack: null }],
+    controllerId: b.cluster.controllerId(),
+    brokers: b.cluster.brokers().map((x) => ({
+      brokerId: x.nodeId,
+      host: x.host,
+      port: x.port,
+      rack: x.rack,
+    })),
   };
 };

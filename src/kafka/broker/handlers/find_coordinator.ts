@@ -21,7 +21,7 @@ interface Answer {
   port: number;
 }
 
-function answer(keyType: number, ctx: RequestContext): Answer {
+function answer(keyType: number, key: string, ctx: RequestContext): Answer {
   const b = ctx.broker;
   const refused = (errorCode: number, errorMessage: string): Answer => ({
     errorCode,
@@ -36,15 +36,19 @@ function answer(keyType: number, ctx: RequestContext): Answer {
   if (keyType !== KEY_TYPE_GROUP) {
     return refused(ErrorCode.INVALID_REQUEST, `Unsupported coordinator key type "${keyType}"`);
   }
-  if (!b.groups.ensureOffsetsTopic()) {
+  const coordinator = b.cluster.groupCoordinator(key);
+  if (coordinator === undefined) {
+    return refused(ErrorCode.COORDINATOR_NOT_AVAILABLE, "No broker is available yet");
+  }
+  if (coordinator.nodeId === b.nodeId && !b.groups.ensureOffsetsTopic()) {
     return refused(ErrorCode.COORDINATOR_NOT_AVAILABLE, "The offsets topic cannot be created");
   }
   return {
     errorCode: ErrorCode.NONE,
     errorMessage: null,
-    nodeId: b.nodeId,
-    host: b.advertisedHost,
-    port: b.advertisedPort,
+    nodeId: coordinator.nodeId,
+    host: coordinator.host,
+    port: coordinator.port,
   };
 }
 
@@ -55,8 +59,8 @@ export const handleFindCoordinator: Handler<"FindCoordinator"> = (req, ctx) => {
   if (ctx.version >= 4) {
     return {
       throttleTimeMs: 0,
-      coordinators: req.coordinatorKeys.map((key) => ({ key, ...answer(keyType, ctx) })),
+      coordinators: req.coordinatorKeys.map((key) => ({ key, ...answer(keyType, key, ctx) })),
     };
   }
-  return { throttleTimeMs: 0, ...answer(keyType, ctx) };
+  return { throttleTimeMs: 0, ...answer(keyType, req.key, ctx) };
 };

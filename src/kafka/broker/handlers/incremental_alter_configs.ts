@@ -10,9 +10,12 @@ import type { Handler } from "../broker_context.ts";
 import { alterResources, incrementalChanges } from "./_alter_topic_configs.ts";
 
 /** The IncrementalAlterConfigs handler. */
-export const handleIncrementalAlterConfigs: Handler<"IncrementalAlterConfigs"> = (req, ctx) => ({
+export const handleIncrementalAlterConfigs: Handler<"IncrementalAlterConfigs"> = async (
+  req,
+  ctx,
+) => ({
   throttleTimeMs: 0,
-  responses: alterResources(
+  responses: await alterResources(
     req.resources,
     (r) => ({ mode: "incremental", changes: incrementalChanges(r.configs) }),
     req.validateOnly,

@@ -1,10 +1,10 @@
 /**
- * Metadata (key 3): brokers, cluster id, controller, and topics with their partitions. On a
- * single node this node leads every partition (epoch 0) and is the only replica and ISR.
+ * Metadata (key 3): brokers, cluster id, controller, and topics with their partitions, as the
+ * node's `ClusterView` tells them (a single node leads every partition at epoch 0; in a
+ * cluster, the metadata image corrected by the node's own Raft groups).
  * Topic semantics by version (MetadataRequest.json): v0 empty list = all topics; v1+ null =
  * all, empty = none; v4+ allowAutoTopicCreation; v10+ a topic may be named by id only.
  */
-import { SINGLE_NODE_LEADER_EPOCH } from "../../../cluster/mod.ts";
 import type { TopicInfo } from "../../../storage/mod.ts";
 import { validateTopicName } from "../../../storage/mod.ts";
 import type { Handler, RequestContext } from "../broker_context.ts";
@@ -17,20 +17,20 @@ function isInternal(name: string): boolean {
 }
 
 function describe(info: TopicInfo, ctx: RequestContext) {
-  const node = ctx.broker.nodeId;
   return {
     errorCode: ErrorCode.NONE,
     name: info.name,
     topicId: wireUuid(info.id),
     isInternal: isInternal(info.name),
-    partitions: Array.from({ length: info.partitions }, (_, p) => ({
-      errorCode: ErrorCode.NONE,
-      partitionIndex: p,
-      leaderId: node,
-      leaderEpoch: SINGLE_NODE_LEADER_EPOCH,
-      replicaNodes: [node],
-      isrNodes: [node],
-      offlineReplicas: [],
+    partitions: ctx.broker.cluster.placement(info.name, info.partitions).map((p) => ({
+      // No leader yet (an election in progress): clients retry (LEADER_NOT_AVAILABLE).
+      errorCode: p.leader === -1 ? ErrorCode.LEADER_NOT_AVAILABLE : ErrorCode.NONE,
+      partitionIndex: p.partition,
+      leaderId: p.leader,
+      leaderEpoch: p.leaderEpoch,
+      replicaNodes: [...p.replicas],
+      isrNodes: [...p.isr],
+      offlineReplicas: [...p.offline],
     })),
     topicAuthorizedOperations: -2147483648,
   };
@@ -70,9 +70,14 @@ export const handleMetadata: Handler<"Metadata"> = (req, ctx) => {
   }
   return {
     throttleTimeMs: 0,
-    brokers: [{ nodeId: b.nodeId, host: b.advertisedHost, port: b.advertisedPort, rack: null }],
+    brokers: b.cluster.brokers().map((x) => ({
+      nodeId: x.nodeId,
+      host: x.host,
+      port: x.port,
+      rack: x.rack,
+    })),
     clusterId: b.clusterId,
-    controllerId: b.nodeId,
+    controllerId: b.cluster.controllerId(),
     topics,
     clusterAuthorizedOperations: -2147483648,
   };

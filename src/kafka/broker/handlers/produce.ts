@@ -49,7 +49,10 @@ export const handleProduce: Handler<"Produce"> = async (req, ctx) => {
         topic: ti,
         partition: pi,
         index: p.index,
-        outcome: ctx.broker.logs.produce(t.name, p.index, p.records, acks === -1),
+        outcome: ctx.broker.logs.produce(t.name, p.index, p.records, acks === -1, {
+          // Cluster mode waits this long for the replication quorum (REQUEST_TIMED_OUT after).
+          timeoutMs: req.timeoutMs > 0 ? req.timeoutMs : undefined,
+        }),
       });
       return base;
     }),
