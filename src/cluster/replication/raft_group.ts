@@ -123,7 +123,8 @@ type Input =
     readonly count: number;
     readonly settle: (r: ProposeResult) => void;
   }
-  | { readonly type: "compact"; readonly start: Offset; readonly settle: (ok: boolean) => void };
+  | { readonly type: "compact"; readonly start: Offset; readonly settle: (ok: boolean) => void }
+  | { readonly type: "transfer"; readonly to: NodeId };
 
 interface Pending {
   readonly base: Offset;
@@ -282,6 +283,16 @@ export class RaftGroup {
   compact(start: Offset): Promise<boolean> {
     if (this.#closed) return Promise.resolve(false);
     return new Promise((settle) => this.#enqueue({ type: "compact", start, settle }, true));
+  }
+
+  /**
+   * Leader: hands leadership to voter `to` once its log is up to date (thesis §3.10), e.g. to
+   * give a partition back to its preferred leader. Best effort: abandoned after one election
+   * timeout, ignored on a follower.
+   */
+  transferLeadership(to: NodeId): void {
+    if (this.#closed) return;
+    this.#enqueue({ type: "transfer", to }, true);
   }
 
   /** Hands one message payload from `from` to the group (called by the router). */
@@ -452,6 +463,10 @@ export class RaftGroup {
         return;
       case "compact":
         input.settle(node.compact(input.start));
+        return;
+      case "transfer":
+        // Best effort: a refusal (not a voter) or a lost leadership leaves things as they are.
+        node.transferLeadership(input.to);
         return;
       case "propose": {
         const r = node.propose(input.bytes, input.count);
