@@ -158,7 +158,8 @@ export function startNode(config: ServeConfig): RunningNode {
             view: cluster.view,
             replicas: cluster.replicas,
             topicController: cluster.topicController,
-            requestTopic: (name: string) => cluster.requestTopic(name),
+            requestTopic: (name: string, partitions?: number, configs?: Record<string, string>) =>
+              cluster.requestTopic(name, partitions, configs),
             defaultReplicationFactor: config.defaultReplicationFactor,
             producerIds: new ProducerIdAllocator(config.dataDir, config.nodeId),
           },

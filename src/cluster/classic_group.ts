@@ -30,6 +30,7 @@ export const GROUP_STATES: readonly GroupState[] = [
 export type GroupErrorKind =
   | "invalid_group_id"
   | "coordinator_not_available"
+  | "not_coordinator"
   | "unknown_member_id"
   | "illegal_generation"
   | "inconsistent_group_protocol"

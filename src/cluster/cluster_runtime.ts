@@ -139,8 +139,7 @@ export class ClusterRuntime {
 
   /** The topic store's `resolveLog`: replicated partitions' logs belong to their groups. */
   logOf(topic: string, partition: number): PartitionLog | "local" | "absent" {
-    if (this.#manager === undefined) return topic.startsWith("__") ? "local" : "absent";
-    return this.#manager.logOf(topic, partition);
+    return this.#manager?.logOf(topic, partition) ?? "absent";
   }
 
   /** The node's cluster side, once started. */
@@ -213,8 +212,11 @@ export class ClusterRuntime {
     manager.start();
   }
 
-  /** Cluster mode auto-creation: asks the controller once a second at most per name. */
-  requestTopic(name: string): void {
+  /**
+   * Cluster mode auto-creation: asks the controller once a second at most per name, with the
+   * node's defaults unless `partitions` and `configs` are given.
+   */
+  requestTopic(name: string, partitions?: number, configs?: Record<string, string>): void {
     const node = this.#node;
     if (node === undefined) return;
     const now = systemClock.monotonicMs();
@@ -225,8 +227,9 @@ export class ClusterRuntime {
     const live = node.image.unfencedBrokers().length;
     node.client.createTopic({
       name,
-      numPartitions: this.#o.defaultPartitions,
+      numPartitions: partitions ?? this.#o.defaultPartitions,
       replicationFactor: Math.max(1, Math.min(this.#o.defaultReplicationFactor, live)),
+      ...(configs !== undefined ? { configs } : {}),
     }).then((r) => {
       if (r.type === "ok") this.#o.log("info", `Auto-created topic "${name}"`);
     }, (err: unknown) => this.#o.log("warn", `Cannot auto-create "${name}": ${String(err)}`));

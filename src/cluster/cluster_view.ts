@@ -10,7 +10,8 @@
  * Must not: do I/O. Answers are sorted (by node id, by partition) so every node gives the
  * same answer for the same state.
  */
-import type { NodeId } from "../util/mod.ts";
+import { type NodeId, partitionForKey } from "../util/mod.ts";
+import { OFFSETS_TOPIC } from "./group_service.ts";
 import type { MetadataImage } from "./controller/mod.ts";
 import type { ReplicaManager } from "./replica_manager.ts";
 
@@ -154,11 +155,15 @@ export class MetadataClusterView implements ClusterView {
   }
 
   /**
-   * Groups are coordinated by one node for the whole cluster: the live broker with the
-   * smallest id (their state is not replicated yet: TODO(#6), coordinators that follow the
-   * leadership of `__consumer_offsets` partitions).
+   * A group is coordinated by the leader of its `__consumer_offsets` partition (Kafka's
+   * rule: murmur2 of the group id modulo the partition count), so coordination moves with
+   * that partition's leadership.
    */
-  groupCoordinator(_groupId: string): BrokerAddress | undefined {
-    return this.brokers()[0];
+  groupCoordinator(groupId: string): BrokerAddress | undefined {
+    const t = this.#image().describeTopic(OFFSETS_TOPIC);
+    if (t === undefined || t.partitions.length === 0) return undefined;
+    const p = partitionForKey(new TextEncoder().encode(groupId), t.partitions.length);
+    const leader = this.placement(OFFSETS_TOPIC, t.partitions.length)[p]?.leader ?? -1;
+    return this.brokers().find((b) => b.nodeId === leader);
   }
 }

@@ -913,6 +913,25 @@ export class GroupCoordinator {
     return this.#groups.has(groupId);
   }
 
+  /**
+   * Forgets a group whose coordination moved to another node (its `__consumer_offsets`
+   * partition has a new leader, which replays it): waiting JoinGroup and SyncGroup requests
+   * are answered NOT_COORDINATOR, so the members find the new coordinator.
+   */
+  unload(groupId: string): void {
+    const group = this.#groups.get(groupId);
+    if (group === undefined) return;
+    this.#groups.delete(groupId);
+    for (const m of group.members.values()) {
+      const join = m.joinReply;
+      const sync = m.syncReply;
+      m.joinReply = null;
+      m.syncReply = null;
+      join?.({ type: "error", error: "not_coordinator", memberId: m.memberId });
+      sync?.({ type: "error", error: "not_coordinator" });
+    }
+  }
+
   /** Answers every waiting JoinGroup and SyncGroup with COORDINATOR_NOT_AVAILABLE (shutdown). */
   close(): void {
     for (const group of this.#groups.values()) {

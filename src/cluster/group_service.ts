@@ -27,7 +27,7 @@
  * whose members keep heartbeating without a rebalance, or expire if they are gone.
  */
 import { buildBatch, decodeBatch, iterateBatches } from "../records/mod.ts";
-import { TopicError, type TopicStore } from "../storage/mod.ts";
+import { type PartitionLog, TopicError, type TopicStore } from "../storage/mod.ts";
 import {
   type Clock,
   createPrng,
@@ -88,8 +88,7 @@ export type OffsetErrorKind =
   | GroupErrorKind
   | "unknown_topic"
   | "offset_metadata_too_large"
-  | "invalid_commit_offset_size"
-  | "not_coordinator";
+  | "invalid_commit_offset_size";
 
 /** One partition's committed offset as OffsetCommit sends it. */
 export interface OffsetCommitPartition {
@@ -133,6 +132,27 @@ export interface GroupServiceOptions
   background?: boolean;
   tickMs?: number;
   log?: (level: "debug" | "info" | "warn" | "error", message: string) => void;
+  /**
+   * Cluster mode (issue #6): `__consumer_offsets` is a replicated topic, and this node
+   * coordinates exactly the groups whose partition it leads (see `OffsetsReplicas`).
+   */
+  offsetsReplicas?: OffsetsReplicas;
+}
+
+/** The replicated `__consumer_offsets` partitions, as the group service needs them. */
+export interface OffsetsReplicas {
+  /** This node's replica of partition `p`, or undefined when it has none. */
+  replica(partition: number): OffsetsReplica | undefined;
+  /** Asks the controller to create `__consumer_offsets` (idempotent, rate-limited). */
+  requestTopic(partitions: number, configs: Record<string, string>): void;
+}
+
+/** One replica of a `__consumer_offsets` partition. */
+export interface OffsetsReplica {
+  readonly isLeader: boolean;
+  readonly log: PartitionLog;
+  /** Appends through the partition's Raft group; "ok" once committed. */
+  propose(batch: Uint8Array): Promise<{ readonly type: string }>;
 }
 
 /** Consumer groups and committed offsets over a `TopicStore`. */
@@ -153,6 +173,10 @@ export class GroupService {
   readonly #groupWrites = new Set<Promise<void>>();
   #timer: ReturnType<typeof setInterval> | null = null;
   #closed = false;
+  /** Cluster mode: the replicated offsets partitions. */
+  readonly #replicas: OffsetsReplicas | undefined;
+  /** Cluster mode: the partitions this node leads and has loaded the groups of. */
+  readonly #loaded = new Set<number>();
 
   /**
    * Opens the service and replays `__consumer_offsets` when it exists.
@@ -165,6 +189,7 @@ export class GroupService {
     this.#initialDelayMs = options.initialRebalanceDelayMs ?? GROUP_INITIAL_REBALANCE_DELAY_MS;
     this.#log = options.log ?? (() => {});
     this.#checkpointMinRecords = options.checkpointMinRecords ?? CHECKPOINT_MIN_RECORDS;
+    this.#replicas = options.offsetsReplicas;
     const prng = options.prng ?? createPrng(crypto.getRandomValues(new Uint32Array(1))[0] ?? 1);
     this.coordinator = new GroupCoordinator({
       prng,
@@ -178,7 +203,8 @@ export class GroupService {
       onEvent: (e) => this.#onEvent(e),
       ...(options.maxGroupSize !== undefined ? { maxGroupSize: options.maxGroupSize } : {}),
     });
-    this.#replay();
+    // Cluster mode loads a partition's groups when it becomes its leader (in `tick`).
+    if (this.#replicas === undefined) this.#replay();
     if (options.background ?? true) {
       this.#timer = setInterval(() => this.tick(), options.tickMs ?? GROUP_TICK_MS);
     }
@@ -190,15 +216,33 @@ export class GroupService {
     return partitionForKey(new TextEncoder().encode(groupId), count);
   }
 
-  /** Creates `__consumer_offsets` when missing; false when it cannot be created. */
+  /**
+   * Whether this node coordinates `groupId`: always on a single node; in a cluster, when it
+   * leads the group's `__consumer_offsets` partition and has loaded its groups.
+   */
+  coordinates(groupId: string): boolean {
+    if (this.#replicas === undefined) return true;
+    if (!this.#store.topic(OFFSETS_TOPIC)) return false;
+    return this.#loaded.has(this.partitionFor(groupId));
+  }
+
+  /**
+   * Creates `__consumer_offsets` when missing; false when it cannot be created (in a cluster:
+   * not yet, the controller is asked and the client retries).
+   */
   ensureOffsetsTopic(): boolean {
     if (this.#store.topic(OFFSETS_TOPIC)) return true;
+    // Offsets never expire by time: compaction is not built yet, so nothing may be deleted.
+    const configs = {
+      "retention.ms": "-1",
+      "segment.bytes": String(OFFSETS_SEGMENT_BYTES),
+    };
+    if (this.#replicas !== undefined) {
+      this.#replicas.requestTopic(this.#partitionsWanted, configs);
+      return false;
+    }
     try {
-      // Offsets never expire by time: compaction is not built yet, so nothing may be deleted.
-      this.#store.createTopic(OFFSETS_TOPIC, this.#partitionsWanted, {
-        "retention.ms": "-1",
-        "segment.bytes": String(OFFSETS_SEGMENT_BYTES),
-      });
+      this.#store.createTopic(OFFSETS_TOPIC, this.#partitionsWanted, configs);
       this.#log("info", `Created "${OFFSETS_TOPIC}" with ${this.#partitionsWanted} partitions`);
       return true;
     } catch (err) {
@@ -208,9 +252,43 @@ export class GroupService {
     }
   }
 
-  /** Runs the coordinator's deadlines at the current time. */
+  /** Runs the coordinator's deadlines at the current time (and follows leaderships). */
   tick(): void {
+    if (this.#replicas !== undefined) this.#followLeaderships(this.#replicas);
     this.coordinator.tick(this.#clock.monotonicMs());
+  }
+
+  /**
+   * Cluster mode: loads the groups of offsets partitions this node now leads (replaying the
+   * partition's log, which holds every committed record: Raft's Leader Completeness) and
+   * forgets the groups of partitions it no longer leads (their new coordinator has them).
+   */
+  #followLeaderships(replicas: OffsetsReplicas): void {
+    const info = this.#store.topic(OFFSETS_TOPIC);
+    if (!info) return;
+    for (let p = 0; p < info.partitions; p++) {
+      const r = replicas.replica(p);
+      const leads = r?.isLeader === true;
+      if (leads && !this.#loaded.has(p) && r !== undefined) {
+        this.#forgetPartition(p); // anything left from an earlier leadership is stale
+        const n = this.#replayLog(r.log, p);
+        this.#loaded.add(p);
+        this.#log("info", `Coordinating the groups of "${OFFSETS_TOPIC}-${p}" (${n} records)`);
+      } else if (!leads && this.#loaded.has(p)) {
+        this.#loaded.delete(p);
+        this.#forgetPartition(p);
+        this.#log("info", `No longer coordinating the groups of "${OFFSETS_TOPIC}-${p}"`);
+      }
+    }
+  }
+
+  /** Drops the in-memory groups of one offsets partition (their members are told to rejoin). */
+  #forgetPartition(partition: number): void {
+    for (const groupId of this.coordinator.groupIds()) {
+      if (this.partitionFor(groupId) !== partition) continue;
+      this.coordinator.unload(groupId);
+      this.#groupValues.delete(groupId);
+    }
   }
 
   /** JoinGroup; waits (bounded, abortable) for the rebalance when the coordinator says so. */
@@ -221,6 +299,9 @@ export class GroupService {
       memberId: input.memberId,
     };
     if (this.#closed) return Promise.resolve(closed);
+    if (!this.coordinates(input.groupId)) {
+      return Promise.resolve({ ...closed, error: "not_coordinator" });
+    }
     const rebalanceMs = Math.max(input.rebalanceTimeoutMs, input.sessionTimeoutMs, 0);
     const boundMs = Math.max(rebalanceMs, this.coordinator.rebalanceTimeoutMs(input.groupId)) +
       this.#initialDelayMs + WAIT_SLACK_MS;
@@ -236,6 +317,9 @@ export class GroupService {
   /** SyncGroup; followers wait (bounded, abortable) for the leader's assignment. */
   sync(input: SyncGroupInput, signal: AbortSignal): Promise<SyncOutcome> {
     if (this.#closed) return Promise.resolve({ type: "error", error: "coordinator_not_available" });
+    if (!this.coordinates(input.groupId)) {
+      return Promise.resolve({ type: "error", error: "not_coordinator" });
+    }
     const boundMs = this.coordinator.rebalanceTimeoutMs(input.groupId) + WAIT_SLACK_MS;
     return waitFor<SyncOutcome>(
       (reply) => this.coordinator.sync(input, this.#clock.monotonicMs(), reply),
@@ -249,12 +333,14 @@ export class GroupService {
   /** Heartbeat. */
   heartbeat(input: MemberIdentity): GroupResult {
     if (this.#closed) return { type: "error", error: "coordinator_not_available" };
+    if (!this.coordinates(input.groupId)) return { type: "error", error: "not_coordinator" };
     return this.coordinator.heartbeat(input, this.#clock.monotonicMs());
   }
 
   /** LeaveGroup. */
   leave(groupId: string, members: LeavingMember[]): LeaveOutcome {
     if (this.#closed) return { type: "error", error: "coordinator_not_available" };
+    if (!this.coordinates(groupId)) return { type: "error", error: "not_coordinator" };
     return this.coordinator.leave(groupId, members, this.#clock.monotonicMs());
   }
 
@@ -265,6 +351,8 @@ export class GroupService {
     );
     const check: GroupResult = this.#closed
       ? { type: "error", error: "coordinator_not_available" }
+      : !this.coordinates(input.groupId)
+      ? { type: "error", error: "not_coordinator" }
       : this.coordinator.validateOffsetCommit(input, this.#clock.monotonicMs());
     if (check.type === "error") {
       return all.map((x) => ({ topic: x.topic, partition: x.p.partition, error: check.error }));
@@ -328,6 +416,7 @@ export class GroupService {
     { type: "error"; error: GroupErrorKind } | { type: "ok"; results: PartitionOutcome[] }
   > {
     if (this.#closed) return { type: "error", error: "coordinator_not_available" };
+    if (!this.coordinates(groupId)) return { type: "error", error: "not_coordinator" };
     const check = this.coordinator.offsetDeletion(groupId);
     if (check.type === "error") return check;
     const results: PartitionOutcome[] = [];
@@ -364,6 +453,10 @@ export class GroupService {
     for (const groupId of groupIds) {
       if (this.#closed) {
         out.push({ groupId, error: "coordinator_not_available" });
+        continue;
+      }
+      if (!this.coordinates(groupId)) {
+        out.push({ groupId, error: "not_coordinator" });
         continue;
       }
       const r = this.coordinator.deleteGroup(groupId);
@@ -430,6 +523,9 @@ export class GroupService {
       ].map((r) => ({ ...r, timestampMs: nowMs })),
     });
     const partition = this.partitionFor(groupId);
+    if (this.#replicas !== undefined) {
+      return this.#proposeOffsets(this.#replicas, groupId, partition, batch, entries);
+    }
     try {
       const log = this.#store.partition(OFFSETS_TOPIC, partition);
       const before = log.logEndOffset;
@@ -456,11 +552,38 @@ export class GroupService {
   }
 
   /**
+   * Cluster mode: appends through the partition's Raft group and applies the records in
+   * memory once committed (proposals commit in order, so memory follows the log's order).
+   */
+  async #proposeOffsets(
+    replicas: OffsetsReplicas,
+    groupId: string,
+    partition: number,
+    batch: Uint8Array,
+    entries: Array<{ topic: string; partition: number; value: CommittedOffset | null }>,
+  ): Promise<OffsetErrorKind | null> {
+    const r = replicas.replica(partition);
+    if (r === undefined || !r.isLeader || !this.#loaded.has(partition)) return "not_coordinator";
+    const out = await r.propose(batch);
+    if (out.type !== "ok") {
+      this.#log("warn", `Cannot store offsets of group "${groupId}": ${out.type}`);
+      return "not_coordinator";
+    }
+    // Leadership may have moved while the batch committed: the new coordinator replays it.
+    if (!this.#loaded.has(partition)) return null;
+    for (const e of entries) this.coordinator.applyOffset(groupId, e.topic, e.partition, e.value);
+    return null;
+  }
+
+  /**
    * Checkpoints one `__consumer_offsets` partition when it has grown well past its live
    * offsets (see the file comment). A failure is logged: the commit that triggered it is
    * already durable, and the next commit tries again.
    */
   async #maybeCheckpoint(partition: number): Promise<void> {
+    // Cluster mode: a prefix deletion would have to go through the Raft group of every
+    // replica; replicated offsets partitions are not checkpointed yet (TODO(#6)).
+    if (this.#replicas !== undefined) return;
     if (this.#closed || this.#checkpointing.has(partition)) return;
     const log = this.#store.partition(OFFSETS_TOPIC, partition);
     const due = this.#checkpointAt.get(partition) ??
@@ -547,8 +670,14 @@ export class GroupService {
     const batch = buildBatch({
       records: [{ key: encodeGroupKey(groupId), value, timestampMs: nowMs }],
     });
+    const replicas = this.#replicas;
     const write = (async () => {
       try {
+        if (replicas !== undefined) {
+          // Not awaited by any request (see the file comment); a lost leadership drops it.
+          await replicas.replica(this.partitionFor(groupId))?.propose(batch);
+          return;
+        }
         await this.#store.partition(OFFSETS_TOPIC, this.partitionFor(groupId)).append(batch);
       } catch (err) {
         if (!(err instanceof StorageError) && !(err instanceof TopicError)) throw err;
@@ -583,31 +712,37 @@ export class GroupService {
     if (!info) return;
     let records = 0;
     for (let p = 0; p < info.partitions; p++) {
-      const log = this.#store.partition(OFFSETS_TOPIC, p);
-      let at = log.logStartOffset;
-      const end = log.logEndOffset;
-      // Bounded: each read advances `at` past at least one batch, or the loop stops.
-      while (at < end) {
-        const r = log.read(at, REPLAY_READ_BYTES);
-        if (r.type !== "ok" || r.bytes.length === 0 || r.nextOffset <= at) break;
-        for (const frame of iterateBatches(r.bytes)) {
-          let batch;
-          try {
-            batch = decodeBatch(frame.bytes);
-          } catch (err) {
-            // A batch with a valid CRC that does not decode was not written by us (a client
-            // produced it): skipping it loses nothing we stored.
-            if (!(err instanceof FrameDecodeError)) throw err;
-            this.#log("warn", `Skipping an undecodable batch of "${OFFSETS_TOPIC}-${p}"`);
-            continue;
-          }
-          if (batch.isControl) continue;
-          for (const rec of batch.records) records += this.#applyRecord(rec.key, rec.value);
-        }
-        at = r.nextOffset;
-      }
+      records += this.#replayLog(this.#store.partition(OFFSETS_TOPIC, p), p);
     }
     if (records > 0) this.#log("info", `Loaded ${records} offset records from "${OFFSETS_TOPIC}"`);
+  }
+
+  /** Applies every record of one offsets partition's log; returns how many it applied. */
+  #replayLog(log: PartitionLog, p: number): number {
+    let records = 0;
+    let at = log.logStartOffset;
+    const end = log.logEndOffset;
+    // Bounded: each read advances `at` past at least one batch, or the loop stops.
+    while (at < end) {
+      const r = log.read(at, REPLAY_READ_BYTES);
+      if (r.type !== "ok" || r.bytes.length === 0 || r.nextOffset <= at) break;
+      for (const frame of iterateBatches(r.bytes)) {
+        let batch;
+        try {
+          batch = decodeBatch(frame.bytes);
+        } catch (err) {
+          // A batch with a valid CRC that does not decode was not written by us (a client
+          // produced it): skipping it loses nothing we stored.
+          if (!(err instanceof FrameDecodeError)) throw err;
+          this.#log("warn", `Skipping an undecodable batch of "${OFFSETS_TOPIC}-${p}"`);
+          continue;
+        }
+        if (batch.isControl) continue;
+        for (const rec of batch.records) records += this.#applyRecord(rec.key, rec.value);
+      }
+      at = r.nextOffset;
+    }
+    return records;
   }
 
   #applyRecord(keyBytes: Uint8Array | null, valueBytes: Uint8Array | null): number {

@@ -752,7 +752,7 @@ export class LogService {
     topic: string,
     partition: number,
   ): { type: "ok"; log: PartitionLog; leaderEpoch: number } | PartitionError {
-    if (this.#options.replicas !== undefined && !isInternalTopic(topic)) {
+    if (this.#options.replicas !== undefined) {
       const r = this.leaderReplica(topic, partition);
       if (r.type === "error") return r;
       return { type: "ok", log: r.handle.log, leaderEpoch: r.handle.leaderEpoch };

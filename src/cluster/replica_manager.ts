@@ -156,9 +156,8 @@ export class ReplicaManager {
   /** The log of a partition for the topic store (see `TopicStoreOptions.resolveLog`). */
   logOf(topic: string, partition: number): PartitionLog | "local" | "absent" {
     const h = this.#hosted.get(key(topic, partition));
-    if (h !== undefined) return h.group.log.partitionLog;
-    // Internal topics of the node's own state stay local (not replicated yet).
-    return isInternalTopic(topic) ? "local" : "absent";
+    // Every topic of a cluster is replicated (`__consumer_offsets` included).
+    return h !== undefined ? h.group.log.partitionLog : "absent";
   }
 
   /** The replica of a partition on this node, or undefined when it has none. */

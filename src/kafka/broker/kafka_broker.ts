@@ -7,6 +7,7 @@ import {
   GroupService,
   loadClusterId,
   LogService,
+  OFFSETS_TOPIC,
   ProducerIdAllocator,
   type ReplicaDirectory,
   SingleNodeView,
@@ -48,8 +49,12 @@ export interface BrokerClusterOptions {
   readonly view: ClusterView;
   readonly replicas: ReplicaDirectory;
   readonly topicController: TopicController;
-  /** Asks the controller to create a topic a client named (auto-creation). */
-  readonly requestTopic: (name: string) => void;
+  /** Asks the controller to create a topic (auto-creation; partitions and configs optional). */
+  readonly requestTopic: (
+    name: string,
+    partitions?: number,
+    configs?: Record<string, string>,
+  ) => void;
   readonly defaultReplicationFactor: number;
   /** Allocates cluster-wide unique producer ids. */
   readonly producerIds: ProducerIdAllocator;
@@ -95,6 +100,15 @@ export function startKafkaBroker(store: TopicStore, o: KafkaBrokerOptions): Kafk
         ? { initialRebalanceDelayMs: o.groupInitialRebalanceDelayMs }
         : {}),
       log: o.log ?? ((level, m) => console.error(`${level} ${m}`)),
+      ...(c
+        ? {
+          offsetsReplicas: {
+            replica: (p: number) => c.replicas.replica(OFFSETS_TOPIC, p),
+            requestTopic: (partitions: number, configs: Record<string, string>) =>
+              c.requestTopic(OFFSETS_TOPIC, partitions, configs),
+          },
+        }
+        : {}),
     }),
     clock,
     log: o.log ?? ((level, m) => console.error(`${level} ${m}`)),

@@ -16,7 +16,8 @@ export const handleDescribeGroups: Handler<"DescribeGroups"> = (req, ctx) => ({
   groups: req.groups.map((id) => {
     const d = ctx.broker.groups.coordinator.describe(id);
     return {
-      errorCode: ErrorCode.NONE,
+      // In a cluster another node may coordinate it: the client asks that one.
+      errorCode: ctx.broker.groups.coordinates(id) ? ErrorCode.NONE : ErrorCode.NOT_COORDINATOR,
       groupId: d.groupId,
       groupState: d.state,
       protocolType: d.protocolType,

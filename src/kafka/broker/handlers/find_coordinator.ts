@@ -36,12 +36,16 @@ function answer(keyType: number, key: string, ctx: RequestContext): Answer {
   if (keyType !== KEY_TYPE_GROUP) {
     return refused(ErrorCode.INVALID_REQUEST, `Unsupported coordinator key type "${keyType}"`);
   }
+  // Created on first use, as Kafka does (in a cluster: asked of the controller; retry).
+  if (!b.groups.ensureOffsetsTopic()) {
+    return refused(ErrorCode.COORDINATOR_NOT_AVAILABLE, "The offsets topic is not available yet");
+  }
   const coordinator = b.cluster.groupCoordinator(key);
   if (coordinator === undefined) {
-    return refused(ErrorCode.COORDINATOR_NOT_AVAILABLE, "No broker is available yet");
-  }
-  if (coordinator.nodeId === b.nodeId && !b.groups.ensureOffsetsTopic()) {
-    return refused(ErrorCode.COORDINATOR_NOT_AVAILABLE, "The offsets topic cannot be created");
+    return refused(
+      ErrorCode.COORDINATOR_NOT_AVAILABLE,
+      "The group's coordinator has no leader yet",
+    );
   }
   return {
     errorCode: ErrorCode.NONE,

@@ -27,25 +27,35 @@ function partitionOf(p: FetchedOffset) {
 export const handleOffsetFetch: Handler<"OffsetFetch"> = (req, ctx) => {
   const groups = ctx.broker.groups;
   const fetch = (groupId: string, topics: typeof req.topics) =>
-    groups.fetchOffsets(
-      groupId,
-      topics === null
-        ? null
-        : topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes })),
-    ).map((t) => ({ name: t.topic, partitions: t.partitions.map(partitionOf) }));
+    // Not this node's group (cluster mode): every listed partition says NOT_COORDINATOR too,
+    // for the versions without a top-level error code.
+    !groups.coordinates(groupId)
+      ? (topics ?? []).map((t) => ({
+        name: t.name,
+        partitions: t.partitionIndexes.map((p) => ({
+          ...partitionOf({ partition: p, committed: undefined }),
+          errorCode: ErrorCode.NOT_COORDINATOR,
+        })),
+      }))
+      : groups.fetchOffsets(
+        groupId,
+        topics === null
+          ? null
+          : topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes })),
+      ).map((t) => ({ name: t.topic, partitions: t.partitions.map(partitionOf) }));
   if (ctx.version >= BATCH_VERSION) {
     return {
       throttleTimeMs: 0,
       groups: req.groups.map((g) => ({
         groupId: g.groupId,
         topics: fetch(g.groupId, g.topics),
-        errorCode: ErrorCode.NONE,
+        errorCode: groups.coordinates(g.groupId) ? ErrorCode.NONE : ErrorCode.NOT_COORDINATOR,
       })),
     };
   }
   return {
     throttleTimeMs: 0,
     topics: fetch(req.groupId, req.topics),
-    errorCode: ErrorCode.NONE,
+    errorCode: groups.coordinates(req.groupId) ? ErrorCode.NONE : ErrorCode.NOT_COORDINATOR,
   };
 };
