@@ -34,7 +34,7 @@ import {
   type TopicStore,
   writeFileAtomic,
 } from "../storage/mod.ts";
-import { type NodeId, type Prng, StorageError } from "../util/mod.ts";
+import { type NodeId, offset, type Prng, StorageError } from "../util/mod.ts";
 import { type MetadataImage, replicationQuorumOf } from "./controller/mod.ts";
 import { isInternalTopic } from "./internal_topics.ts";
 import type { GroupRouter, ProposeResult } from "./replication/mod.ts";
@@ -55,6 +55,8 @@ const REPORT_RETRY_MS = 200;
  * sooner than this after a try (Kafka's auto.leader.rebalance.enable, per partition).
  */
 export const DEFAULT_PREFERRED_LEADER_DELAY_MS = 5_000;
+/** How often retention (retention.ms / retention.bytes) is applied to the replicas. */
+export const DEFAULT_RETENTION_CHECK_MS = 60_000;
 
 /** What the controller answered a leadership report. */
 export type ReportResult = { readonly type: string };
@@ -91,6 +93,10 @@ export interface ReplicaManagerOptions {
   readonly reconcileIntervalMs?: number;
   /** See DEFAULT_PREFERRED_LEADER_DELAY_MS; 0 turns rebalancing off. */
   readonly preferredLeaderDelayMs?: number;
+  /** See DEFAULT_RETENTION_CHECK_MS. */
+  readonly retentionCheckMs?: number;
+  /** Wall-clock ms (retention compares record timestamps with it). */
+  readonly nowMs?: () => number;
   readonly onWarning?: (message: string) => void;
 }
 
@@ -138,6 +144,7 @@ export class ReplicaManager {
   #timer: Timer | undefined;
   #running: Promise<void> | undefined;
   #appliedImage = -1;
+  #nextRetentionMs = 0;
   /** The image offset the store mirror was last made from (persisted in MIRROR_FILE). */
   #mirroredAt: number;
   #closed = false;
@@ -244,6 +251,30 @@ export class ReplicaManager {
       this.#appliedImage = image.nextOffset;
     }
     this.#reportLeaderships(image);
+    const now = this.#o.clock();
+    if (now >= this.#nextRetentionMs) {
+      this.#nextRetentionMs = now + (this.#o.retentionCheckMs ?? DEFAULT_RETENTION_CHECK_MS);
+      await this.applyRetention();
+    }
+  }
+
+  /**
+   * Applies retention to every replica, each on its own as Kafka replicas do: the log start
+   * moves to the first segment retention keeps, never past the commit end, through the Raft
+   * group (a prefix deletion the core knows of, §7; a follower that needs the deleted prefix
+   * is reset to the leader's log start). Returns the replicas whose start moved.
+   */
+  async applyRetention(): Promise<number> {
+    const nowMs = (this.#o.nowMs ?? Date.now)();
+    let moved = 0;
+    for (const h of [...this.#hosted.values()]) {
+      const g = h.group;
+      if (g.failure !== undefined) continue;
+      const start = Math.min(g.log.partitionLog.retentionStart(nowMs), g.commitOffset);
+      if (start <= g.logStartOffset) continue;
+      if (await g.compact(offset(start))) moved++;
+    }
+    return moved;
   }
 
   /** Brings the store's topics and this node's groups in line with `image`. */

@@ -444,21 +444,37 @@ export class PartitionLog {
    * Returns how many segments were deleted.
    */
   applyRetention(nowMs: number = this.#clock.nowMs()): number {
+    const { start, segments } = this.#retention(nowMs);
+    if (segments > 0) this.deleteRecordsBefore(start);
+    return segments;
+  }
+
+  /**
+   * The log start offset retention would move to now (a segment boundary, so a batch
+   * boundary), without deleting anything: for owners that must order the deletion
+   * themselves (a replicated partition's Raft group).
+   */
+  retentionStart(nowMs: number = this.#clock.nowMs()): number {
+    return this.#retention(nowMs).start;
+  }
+
+  /** Whole closed segments past retention.ms / retention.bytes, and the start after them. */
+  #retention(nowMs: number): { start: number; segments: number } {
     const { retentionMs, retentionBytes } = this.config;
-    let deleted = 0;
+    let start = this.#logStart;
+    let segments = 0;
     let total = this.sizeBytes;
     // Bounded by the number of segments; the active segment is never deleted here.
-    while (this.#segments.length > 1) {
-      const first = this.#segments[0] as Segment;
-      const expired = retentionMs >= 0 && nowMs - first.maxTimestamp > retentionMs;
-      const oversize = retentionBytes >= 0 && total - first.size >= retentionBytes;
+    for (let i = 0; i + 1 < this.#segments.length; i++) {
+      const seg = this.#segments[i] as Segment;
+      const expired = retentionMs >= 0 && nowMs - seg.maxTimestamp > retentionMs;
+      const oversize = retentionBytes >= 0 && total - seg.size >= retentionBytes;
       if (!expired && !oversize) break;
-      const next = this.#segments[1] as Segment;
-      this.deleteRecordsBefore(Math.max(this.#logStart, next.baseOffset));
-      total -= first.size;
-      deleted++;
+      start = Math.max(start, (this.#segments[i + 1] as Segment).baseOffset);
+      total -= seg.size;
+      segments++;
     }
-    return deleted;
+    return { start, segments };
   }
 
   /** Makes everything appended so far durable. */

@@ -320,3 +320,21 @@ Deno.test("PartitionLog: a truncation during a running sync never lets flushedOf
     );
   });
 });
+
+Deno.test("PartitionLog retentionStart names the start applyRetention moves to, deleting nothing", async () => {
+  await withTempDir(async (dir) => {
+    const log = PartitionLog.open(dir, {
+      config: { fsync: "never", segmentBytes: 1024, retentionBytes: 4096, retentionMs: -1 },
+    });
+    for (let i = 0; i < 100; i++) await log.append(textBatch(`r${i}`, 2));
+    const before = { start: log.logStartOffset, segments: log.segmentCount };
+    const planned = log.retentionStart();
+    ok(planned > before.start, `planned start ${planned}`);
+    strictEqual(log.logStartOffset, before.start, "nothing deleted by asking");
+    strictEqual(log.segmentCount, before.segments);
+    ok(log.applyRetention() > 0);
+    strictEqual(log.logStartOffset, planned, "applyRetention moves exactly there");
+    strictEqual(log.retentionStart(), planned, "and then wants nothing more");
+    await log.close();
+  });
+});
