@@ -18,6 +18,7 @@ import { nodeId as toNodeId } from "../util/mod.ts";
 import { createHttpApp } from "../http/mod.ts";
 import { Metrics } from "../metrics/mod.ts";
 import { type PartitionLog, TopicStore } from "../storage/mod.ts";
+import { LeaderForwarder } from "./leader_forwarder.ts";
 import type { HostPort, LogLevel, ServeConfig } from "./serve_config.ts";
 
 /** The package version reported by the node. */
@@ -182,6 +183,11 @@ export function startNode(config: ServeConfig): RunningNode {
     .collect((set) => set([], kafkaBroker.connectionCount));
   groupMetrics(metrics, store, broker.context.logs, broker.context.groups);
   const shutdownSignal = new AbortController();
+  // Cluster mode: HTTP produce to a partition another node leads goes to that node.
+  const forwarder = new LeaderForwarder({
+    host: broker.context.advertisedHost,
+    port: broker.context.advertisedPort,
+  });
   const app = createHttpApp({
     logs: broker.context.logs,
     store,
@@ -195,7 +201,13 @@ export function startNode(config: ServeConfig): RunningNode {
     shutdown: shutdownSignal.signal,
     cluster: broker.context.cluster,
     defaultReplicationFactor: broker.context.defaultReplicationFactor,
-    ...(cluster ? { ready: () => cluster.isReady, topicController: cluster.topicController } : {}),
+    ...(cluster
+      ? {
+        ready: () => cluster.isReady,
+        topicController: cluster.topicController,
+        forwardProduce: forwarder.forward,
+      }
+      : {}),
   });
   const server = Deno.serve({
     hostname: config.httpListen.host,
@@ -230,6 +242,7 @@ export function startNode(config: ServeConfig): RunningNode {
       // End SSE streams and long polls first, so the HTTP server can drain.
       shutdownSignal.abort();
       await Promise.all([server.shutdown(), broker.close()]);
+      await forwarder.close();
       // Replicas close (and flush) before the store; then a controlled shutdown of the node.
       await joining?.catch(() => {/* reported when it failed */});
       await cluster?.close();

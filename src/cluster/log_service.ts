@@ -116,6 +116,15 @@ export interface ReplicaDirectory {
   commitOf(log: PartitionLog): number | undefined;
 }
 
+/** Read options (fetch, ListOffsets). */
+export interface ReadOptions {
+  /**
+   * Cluster mode: a follower replica may answer, up to its commit end (for the HTTP API;
+   * Kafka consumers read from leaders).
+   */
+  fromFollower?: boolean;
+}
+
 /** Produce options. */
 export interface ProduceOptions {
   /** Cluster mode: how long to wait for the replication quorum (Produce's timeoutMs). */
@@ -567,6 +576,7 @@ export class LogService {
     offset: number,
     maxBytes: number,
     minOneBatch: boolean,
+    options: ReadOptions = {},
   ): FetchOutcome {
     const info = this.store.topic(topic);
     if (!info || partition < 0 || partition >= info.partitions) {
@@ -576,7 +586,7 @@ export class LogService {
         logStartOffset: -1,
       };
     }
-    const serving = this.#servedLog(topic, partition);
+    const serving = this.#servedLog(topic, partition, options);
     if (serving.type === "error") return { ...serving, highWatermark: -1, logStartOffset: -1 };
     const log = serving.log;
     const hw = this.highWatermark(log);
@@ -661,12 +671,17 @@ export class LogService {
   }
 
   /** ListOffsets: earliest, latest, max timestamp, or the first offset at or after a time. */
-  listOffset(topic: string, partition: number, timestamp: number): OffsetLookup {
+  listOffset(
+    topic: string,
+    partition: number,
+    timestamp: number,
+    options: ReadOptions = {},
+  ): OffsetLookup {
     const info = this.store.topic(topic);
     if (!info || partition < 0 || partition >= info.partitions) {
       return err("unknown_topic", `Unknown topic or partition "${topic}-${partition}"`);
     }
-    const serving = this.#servedLog(topic, partition);
+    const serving = this.#servedLog(topic, partition, options);
     if (serving.type === "error") return serving;
     const log = serving.log;
     const ok = (offset: number, timestampMs = -1): OffsetLookup => ({
@@ -751,8 +766,16 @@ export class LogService {
   #servedLog(
     topic: string,
     partition: number,
+    options: ReadOptions,
   ): { type: "ok"; log: PartitionLog; leaderEpoch: number } | PartitionError {
     if (this.#options.replicas !== undefined) {
+      // A follower's commit end is one the leader told it: everything below is committed.
+      const local = options.fromFollower
+        ? this.#options.replicas.replica(topic, partition)
+        : undefined;
+      if (local !== undefined) {
+        return { type: "ok", log: local.log, leaderEpoch: local.leaderEpoch };
+      }
       const r = this.leaderReplica(topic, partition);
       if (r.type === "error") return r;
       return { type: "ok", log: r.handle.log, leaderEpoch: r.handle.leaderEpoch };

@@ -16,6 +16,7 @@ export {
   type PartitionErrorKind,
   type ProduceOptions,
   type ProduceOutcome,
+  type ReadOptions,
   type ReplicaDirectory,
   SINGLE_NODE_LEADER_EPOCH,
 } from "./log_service.ts";
@@ -59,6 +60,7 @@ export {
 export {
   type IncomingRecord,
   type OutgoingRecord,
+  type ProduceForwarder,
   type RecordRead,
   type RecordResult,
   RecordService,

@@ -6,7 +6,7 @@
  */
 import { buildBatch, decodeBatch, iterateBatches, type RecordHeader } from "../records/mod.ts";
 import { partitionForKey } from "../util/mod.ts";
-import type { LogService, PartitionError } from "./log_service.ts";
+import type { LogService, PartitionError, ProduceOutcome } from "./log_service.ts";
 
 /** A record to produce; key, value and header values are bytes (null allowed). */
 export interface OutgoingRecord {
@@ -42,13 +42,30 @@ export type RecordRead =
   }
   | (PartitionError & { highWatermark: number; logStartOffset: number });
 
+/**
+ * Cluster mode: sends one partition's batch to its leader (another node) and answers as
+ * `LogService.produce` would; given by the node runtime (it speaks the Kafka protocol).
+ */
+export type ProduceForwarder = (
+  topic: string,
+  partition: number,
+  batch: Uint8Array,
+  acksAll: boolean,
+) => Promise<ProduceOutcome>;
+
 /** Record-level produce and read. */
 export class RecordService {
   readonly logs: LogService;
+  readonly #forward: ProduceForwarder | undefined;
   #roundRobin = 0;
 
-  constructor(logs: LogService) {
+  /**
+   * `forward`: in a cluster, records for partitions led by another node go to that node, so
+   * an HTTP client may use any node; reads are served by any replica up to its commit end.
+   */
+  constructor(logs: LogService, forward?: ProduceForwarder) {
     this.logs = logs;
+    this.#forward = forward;
   }
 
   /**
@@ -77,7 +94,10 @@ export class RecordService {
           return { key: r.key, value: r.value, headers: r.headers, timestampMs: r.timestampMs };
         }),
       });
-      const out = await this.logs.produce(topic, p, batch, acksAll);
+      let out = await this.logs.produce(topic, p, batch, acksAll);
+      if (out.type === "error" && out.kind === "not_leader" && this.#forward !== undefined) {
+        out = await this.#forward(topic, p, batch, acksAll);
+      }
       idx.forEach((i, k) => {
         results[i] = out.type === "ok"
           ? { type: "ok", partition: p, offset: out.baseOffset + k }
@@ -95,12 +115,19 @@ export class RecordService {
     maxRecords: number,
     maxBytes: number,
   ): RecordRead {
-    const r = this.logs.fetch(topic, partition, offset, maxBytes, true);
+    const r = this.logs.fetch(topic, partition, offset, maxBytes, true, { fromFollower: true });
     if (r.type === "error") return r;
     const records: IncomingRecord[] = [];
     let next = offset;
     outer: for (const frame of iterateBatches(r.records)) {
-      for (const rec of decodeBatch(frame.bytes).records) {
+      const batch = decodeBatch(frame.bytes);
+      // Control batches (Raft's leader changes in a cluster, transaction markers) are not
+      // records a reader sees, as Kafka consumers skip them; the position moves past them.
+      if (batch.isControl) {
+        next = Math.max(next, frame.header.baseOffset + frame.header.lastOffsetDelta + 1);
+        continue;
+      }
+      for (const rec of batch.records) {
         if (rec.offset < offset || rec.offset < r.logStartOffset) continue;
         if (records.length >= maxRecords) break outer;
         records.push({

@@ -49,7 +49,7 @@ const SSE_KEEPALIVE_MS = 15_000;
 /** Builds the HTTP application. */
 export function createHttpApp(deps: HttpDeps): Hono {
   const app = new Hono();
-  const records = new RecordService(deps.logs);
+  const records = new RecordService(deps.logs, deps.forwardProduce);
   const view = viewOf(deps);
   const requests = deps.metrics.counter(
     "pyralog_http_requests_total",

@@ -1,5 +1,11 @@
 /** The services and facts the HTTP API is built over (passed in by the node). */
-import type { ClusterView, GroupService, LogService, TopicController } from "../cluster/mod.ts";
+import type {
+  ClusterView,
+  GroupService,
+  LogService,
+  ProduceForwarder,
+  TopicController,
+} from "../cluster/mod.ts";
 import type { Metrics } from "../metrics/mod.ts";
 import type { TopicStore } from "../storage/mod.ts";
 
@@ -25,4 +31,6 @@ export interface HttpDeps {
   topicController?: TopicController;
   /** Replication factor of topics created without one (default 1). */
   defaultReplicationFactor?: number;
+  /** Cluster mode: sends records for partitions another node leads to that node. */
+  forwardProduce?: ProduceForwarder;
 }

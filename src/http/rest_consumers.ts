@@ -498,6 +498,7 @@ class RestConsumers {
       p.topic,
       p.partition,
       which === "earliest" ? EARLIEST_TIMESTAMP : LATEST_TIMESTAMP,
+      { fromFollower: true },
     );
     if (r.type === "error") throw fromPartitionError(r.kind, r.message);
     return r.offset;
