@@ -128,7 +128,9 @@ export class MetadataClusterView implements ClusterView {
         out.push({ partition, leader: -1, leaderEpoch: -1, replicas: [], isr: [], offline: [] });
         continue;
       }
-      let leader: number = p.leader ?? -1;
+      // Epoch 0 is the controller's placement, not an elected leader (Raft terms start at 1):
+      // until the partition's group reports one, there is none to name.
+      let leader: number = p.leaderEpoch > 0 ? p.leader ?? -1 : -1;
       let leaderEpoch = p.leaderEpoch;
       let isr: readonly number[] = p.isr;
       // This node's own group knows a newer leader (or its own leadership) first.
