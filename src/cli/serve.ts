@@ -13,6 +13,7 @@ import {
   KAFKA_ENDPOINT,
   type LogService,
   ProducerIdAllocator,
+  type RaftGroup,
 } from "../cluster/mod.ts";
 import { nodeId as toNodeId } from "../util/mod.ts";
 import { createHttpApp } from "../http/mod.ts";
@@ -178,6 +179,7 @@ export function startNode(config: ServeConfig): RunningNode {
   commits.logs = broker.context.logs;
   const kafka = { host: broker.addr.hostname, port: broker.addr.port };
   nodeMetrics(metrics, store, broker.context.logs, startedMs);
+  if (cluster) replicaMetrics(metrics, cluster);
   const kafkaBroker = broker;
   metrics.gauge("pyralog_kafka_connections", "Open Kafka protocol client connections.")
     .collect((set) => set([], kafkaBroker.connectionCount));
@@ -286,6 +288,62 @@ function groupMetrics(m: Metrics, store: TopicStore, logs: LogService, groups: G
       }
     }
   });
+}
+
+/** Cluster mode: per-replica leadership, in-sync set and replication lag, read at scrape. */
+function replicaMetrics(m: Metrics, cluster: ClusterRuntime): void {
+  const labels = ["topic", "partition"];
+  const each = (
+    visit: (
+      set: (labels: string[], value: number) => void,
+      r: { topic: string; partition: number; group: RaftGroup },
+    ) => void,
+  ) =>
+  (set: (labels: string[], value: number) => void) => {
+    for (const r of cluster.replicaManager?.hosted() ?? []) visit(set, r);
+  };
+  m.gauge("pyralog_partition_leader", "1 where this node leads the partition's Raft group.", labels)
+    .collect(
+      each((set, r) => set([r.topic, String(r.partition)], r.group.role === "leader" ? 1 : 0)),
+    );
+  m.gauge(
+    "pyralog_partition_leader_epoch",
+    "Raft term (Kafka leader epoch) this replica is in.",
+    labels,
+  )
+    .collect(each((set, r) => set([r.topic, String(r.partition)], r.group.term)));
+  m.gauge(
+    "pyralog_partition_in_sync_replicas",
+    "Replicas in the in-sync set, on the leader.",
+    labels,
+  ).collect(each((set, r) => {
+    const isr = cluster.replicaManager?.inSyncSet(r.topic, r.partition);
+    if (isr !== undefined) set([r.topic, String(r.partition)], isr.length);
+  }));
+  m.gauge(
+    "pyralog_partition_under_replicated",
+    "1 where this node leads the partition and a replica is out of the in-sync set.",
+    labels,
+  ).collect(each((set, r) => {
+    const isr = cluster.replicaManager?.inSyncSet(r.topic, r.partition);
+    if (isr === undefined) return;
+    set([r.topic, String(r.partition)], isr.length < r.group.membership.voters.length ? 1 : 0);
+  }));
+  m.gauge(
+    "pyralog_partition_follower_lag_records",
+    "On the leader: offsets between its log end and what each follower is known to hold.",
+    ["topic", "partition", "follower"],
+  ).collect(each((set, r) => {
+    const g = r.group;
+    if (g.role !== "leader") return;
+    for (const v of g.membership.voters) {
+      if (v === g.nodeId) continue;
+      const lag = Math.max(0, g.logEndOffset - (g.matchOf(v) ?? 0));
+      set([r.topic, String(r.partition), String(v)], lag);
+    }
+  }));
+  m.gauge("pyralog_cluster_ready", "1 once the node knows the controller and is registered.")
+    .collect((set) => set([], cluster.isReady ? 1 : 0));
 }
 
 /** The node's metrics: process and storage gauges read at scrape time. */
