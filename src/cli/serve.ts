@@ -121,6 +121,7 @@ export function startNode(config: ServeConfig): RunningNode {
         logDefaults: { fsync: config.fsync },
         defaultPartitions: config.defaultPartitions,
         defaultReplicationFactor: config.defaultReplicationFactor,
+        partitionElectionTimeoutMs: config.electionTimeoutMs,
         onCommit: (t, p) => commits.logs?.notifyCommitted(t, p),
         log: (lvl, m) => log(lvl, m),
       });

@@ -20,6 +20,8 @@ export interface ServeConfig {
   rack: string | null;
   /** Replication factor of auto-created topics and of -1 in CreateTopics (cluster mode). */
   defaultReplicationFactor: number;
+  /** Least election timeout of partition Raft groups (randomized up to twice this). */
+  electionTimeoutMs: number;
   fsync: FsyncPolicy;
   writeCaching: boolean;
   logLevel: LogLevel;
@@ -55,6 +57,7 @@ const FLAGS = {
   "peers": { type: "string" },
   "rack": { type: "string" },
   "default-replication-factor": { type: "string" },
+  "election-timeout-ms": { type: "string" },
   "fsync": { type: "string" },
   "write-caching": { type: "boolean" },
   "log-level": { type: "string" },
@@ -78,6 +81,8 @@ export const SERVE_USAGE = `Usage: pyralog serve [flags]
   --rack NAME               this node's rack: replicas of a partition go to different racks
   --default-replication-factor N  replicas of auto-created topics (default 3, capped
                             by the live nodes; cluster mode)
+  --election-timeout-ms N   partition leader election timeout, randomized in [N, 2N)
+                            (default 300; cluster mode)
   --fsync always|interval|never   durability of appends (default always)
   --write-caching           acknowledge before fsync (replication quorum holds it)
   --log-level debug|info|warn|error (default info)
@@ -171,6 +176,11 @@ export function resolveServeConfig(
       `Invalid --default-replication-factor "${rfText}": must be 1 to 16`,
     );
   }
+  const etText = str("election-timeout-ms", "300");
+  const electionTimeoutMs = Number(etText);
+  if (!/^\d+$/.test(etText) || electionTimeoutMs < 50 || electionTimeoutMs > 60_000) {
+    throw new ConfigError(`Invalid --election-timeout-ms "${etText}": must be 50 to 60000`);
+  }
   if (rack === "" || (typeof rack === "string" && !/^[A-Za-z0-9._:-]{1,255}$/.test(rack))) {
     throw new ConfigError(`Invalid --rack "${rack}": use 1-255 of A-Z a-z 0-9 . _ : -`);
   }
@@ -184,6 +194,7 @@ export function resolveServeConfig(
     peers: typeof peers === "string" ? parsePeers(peers, nodeId) : [],
     rack: typeof rack === "string" ? rack : null,
     defaultReplicationFactor,
+    electionTimeoutMs,
     fsync,
     writeCaching: wc === true || wc === "true" || wc === "1",
     logLevel: logLevel as LogLevel,

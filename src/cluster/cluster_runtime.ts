@@ -41,6 +41,8 @@ import { type PeerAddress, realScheduler, TcpTransport } from "./transport/mod.t
 const MIRROR_WAIT_MS = 10_000;
 /** Poll period of that wait. */
 const MIRROR_POLL_MS = 10;
+/** Election timeout of partition groups in ticks (the tick is the timeout / this). */
+const PARTITION_ELECTION_TICKS = 10;
 /** Auto-creation requests for one name are not repeated more often than this. */
 const AUTO_CREATE_RETRY_MS = 1_000;
 
@@ -59,8 +61,14 @@ export interface ClusterRuntimeOptions {
   readonly defaultPartitions: number;
   /** Replication factor of auto-created topics (capped by the live brokers). */
   readonly defaultReplicationFactor: number;
+  /** Raft tick of the metadata group (default 50 ms). */
   readonly tickMs?: number;
   readonly electionTicks?: number;
+  /**
+   * Least election timeout of partition groups (randomized up to twice it); their tick is a
+   * tenth of it (default 300 ms: a 30 ms tick, heartbeats every 60 ms).
+   */
+  readonly partitionElectionTimeoutMs?: number;
   readonly sessionTimeoutMs?: number;
   readonly isrLagMs?: number;
   /** Told when a partition's high watermark advanced (wakes long polls). */
@@ -193,8 +201,11 @@ export class ClusterRuntime {
       scheduler: realScheduler,
       prng: prng.fork(),
       clock: () => systemClock.monotonicMs(),
-      tickMs: o.tickMs ?? 50,
-      ...(o.electionTicks !== undefined ? { electionTicks: o.electionTicks } : {}),
+      tickMs: Math.max(
+        5,
+        Math.round((o.partitionElectionTimeoutMs ?? 300) / PARTITION_ELECTION_TICKS),
+      ),
+      electionTicks: PARTITION_ELECTION_TICKS,
       durability: o.writeCaching ? "writeCaching" : "sync",
       ...(o.logDefaults !== undefined ? { logDefaults: o.logDefaults } : {}),
       report: (topicId, partition, leaderEpoch, isr) =>
