@@ -246,6 +246,23 @@ export class PyralogCluster implements AsyncDisposable {
     return probeHttp(`http://${this.#node(id).http}${path}`, timeoutMs);
   }
 
+  /**
+   * Cuts node `id` off from every other node, both ways, while the root namespace (where the
+   * test's clients run) still reaches it: a node clients can talk to that cannot reach any
+   * peer. `netns.heal()` undoes it.
+   * @throws when the cluster was not started with `netns`.
+   */
+  async cutFromPeers(id: number): Promise<void> {
+    const lab = this.netns;
+    if (!lab) throw new Error(`Cannot cut node ${id} from its peers: the cluster has no netns`);
+    this.#node(id);
+    for (const other of this.#nodes) {
+      if (other.id === id) continue;
+      await lab.cutOneWay(id, other.id);
+      await lab.cutOneWay(other.id, id);
+    }
+  }
+
   /** The last lines node `id` printed (stdout lines are marked). */
   logs(id: number): string[] {
     return this.#node(id).ring.lines();
