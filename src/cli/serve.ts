@@ -122,6 +122,7 @@ export function startNode(config: ServeConfig): RunningNode {
         defaultPartitions: config.defaultPartitions,
         defaultReplicationFactor: config.defaultReplicationFactor,
         partitionElectionTimeoutMs: config.electionTimeoutMs,
+        onSyncMs: (ms) => fsyncSeconds.observe([], ms / 1000),
         onCommit: (t, p) => commits.logs?.notifyCommitted(t, p),
         log: (lvl, m) => log(lvl, m),
       });

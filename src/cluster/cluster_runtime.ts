@@ -73,6 +73,8 @@ export interface ClusterRuntimeOptions {
   readonly isrLagMs?: number;
   /** Told when a partition's high watermark advanced (wakes long polls). */
   readonly onCommit?: (topic: string, partition: number) => void;
+  /** Told the duration of every fdatasync of a replica's log (ms), for metrics. */
+  readonly onSyncMs?: (durationMs: number) => void;
   readonly log: (level: "info" | "warn", message: string) => void;
 }
 
@@ -211,6 +213,7 @@ export class ClusterRuntime {
       report: (topicId, partition, leaderEpoch, isr) =>
         node.reportPartition(topicId, partition, leaderEpoch, isr),
       ...(o.onCommit !== undefined ? { onCommit: o.onCommit } : {}),
+      ...(o.onSyncMs !== undefined ? { onSyncMs: o.onSyncMs } : {}),
       ...(o.isrLagMs !== undefined ? { isrLagMs: o.isrLagMs } : {}),
       onWarning: (m) => o.log("warn", m),
     });

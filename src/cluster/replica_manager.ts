@@ -97,6 +97,8 @@ export interface ReplicaManagerOptions {
   readonly retentionCheckMs?: number;
   /** Wall-clock ms (retention compares record timestamps with it). */
   readonly nowMs?: () => number;
+  /** Told the duration of every fdatasync of a replica's log (ms), for metrics. */
+  readonly onSyncMs?: (durationMs: number) => void;
   readonly onWarning?: (message: string) => void;
 }
 
@@ -335,6 +337,8 @@ export class ReplicaManager {
       // Raft decides when the log is synced (before acknowledging, or in the background
       // under write caching), so the log itself never syncs on append.
       logConfig: { ...logConfigFor(configs, o.logDefaults), fsync: "never" },
+      // One descriptor pool for every log of the node, replicas included.
+      pool: o.store.filePool,
       membership: {
         voters: [...replicas].sort((a, b) => a - b),
         learners: [],
@@ -365,6 +369,7 @@ export class ReplicaManager {
       preferredInSyncSinceMs: -1,
     });
     this.#byLog.set(group.log.partitionLog, group);
+    group.log.partitionLog.onSyncMs = o.onSyncMs ?? null;
     o.router.add(group);
   }
 

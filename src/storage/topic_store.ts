@@ -270,6 +270,11 @@ export class TopicStore {
     return this.#logs.get(`${name}-${partition}`);
   }
 
+  /** The descriptor pool of this store's logs (replica logs share it too). */
+  get filePool(): FilePool {
+    return this.#pool;
+  }
+
   /** Descriptors held open by the shared pool (segment files). */
   get openFileCount(): number {
     return this.#pool.openCount;

@@ -48,7 +48,7 @@ import {
   setPartitionLeaderEpoch,
   verifyBatchCrc,
 } from "../../records/mod.ts";
-import { type LogConfig, PartitionLog, writeFileAtomic } from "../../storage/mod.ts";
+import { type FilePool, type LogConfig, PartitionLog, writeFileAtomic } from "../../storage/mod.ts";
 import {
   assert,
   FrameDecodeError,
@@ -84,6 +84,8 @@ export interface RaftGroupOptions {
   /** The partition directory (log segments, hard state, leader-epoch checkpoint). */
   readonly dir: string;
   readonly logConfig?: Partial<LogConfig>;
+  /** A descriptor pool shared with other logs (bounds open files across partitions). */
+  readonly pool?: FilePool;
   /** The bootstrap configuration (used until the log or a reset says otherwise). */
   readonly membership: Membership;
   readonly transport: Transport;
@@ -189,6 +191,7 @@ export class RaftGroup {
     assert(options.tickMs > 0, "tickMs must be positive");
     const partition = PartitionLog.open(options.dir, {
       ...(options.logConfig === undefined ? {} : { config: options.logConfig }),
+      ...(options.pool === undefined ? {} : { pool: options.pool }),
       ...(options.onWarning === undefined ? {} : { onWarning: options.onWarning }),
     });
     let log: StorageRaftLog;
