@@ -1,0 +1,331 @@
+/**
+ * LogService in cluster mode (issue #6) over ReplicaManagers in seeded simulation: three
+ * nodes on a `SimNetwork` with virtual time, real partition logs in temporary directories.
+ * Every assertion names its seed; SIM_SEEDS="1,2" runs others.
+ *
+ * Covered: produce only on the leader (NOT_LEADER elsewhere) with increasing offsets; fetch
+ * and ListOffsets on the leader up to the commit end, byte-identical replicas; acks=all with
+ * min.insync.replicas against the leader's in-sync set; an idempotent retry sent to a new
+ * leader after a crash answered as a duplicate at its original offset; and the replication
+ * quorum W (`replication.quorum`) deciding what commits with replicas cut off.
+ */
+import assert from "node:assert/strict";
+import { buildBatch } from "../records/mod.ts";
+import { textBatch } from "../testing/temp_dir.ts";
+import { type NodeId, nodeId } from "../util/mod.ts";
+import {
+  type DataBatch,
+  dataBatches,
+  EPOCH_MS,
+  SimReplicaCluster,
+  TOPIC,
+  TOPIC_ID,
+} from "./_test_replica_cluster.ts";
+import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type ProduceOutcome } from "./log_service.ts";
+
+/** Fixed seeds; SIM_SEEDS="1,2,3" runs others (a failure prints its seed). */
+const SEEDS = (Deno.env.get("SIM_SEEDS") ?? "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20")
+  .split(",").map(Number);
+const ALL: NodeId[] = [nodeId(1), nodeId(2), nodeId(3)];
+/** Fetch bound large enough for every scenario's log. */
+const FETCH_BYTES = 1 << 20;
+
+const enc = new TextEncoder();
+
+/** An idempotent batch of `count` records `${tag}-${i}` from producer `pid` at `seq`. */
+function idempotentBatch(tag: string, count: number, pid: bigint, seq: number): Uint8Array {
+  return buildBatch({
+    records: Array.from({ length: count }, (_, i) => ({
+      value: enc.encode(`${tag}-${i}`),
+      timestampMs: EPOCH_MS + i,
+    })),
+    producerId: pid,
+    producerEpoch: 0,
+    baseSequence: seq,
+  });
+}
+
+function values(tag: string, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `${tag}-${i}`);
+}
+
+function okOffset(o: ProduceOutcome, what: string): number {
+  assert.equal(o.type, "ok", `${what}: ${o.type === "error" ? `${o.kind} ${o.message}` : ""}`);
+  return o.type === "ok" ? o.baseOffset : -1;
+}
+
+/** The data batches node `id`'s LogService serves from offset 0. */
+function fetched(c: SimReplicaCluster, id: NodeId): { batches: DataBatch[]; hw: number } {
+  const f = c.node(id).logs.fetch(TOPIC, 0, 0, FETCH_BYTES, true);
+  assert.equal(f.type, "ok", `seed ${c.seed}: fetch on ${id}: ${f.type === "error" && f.message}`);
+  return f.type === "ok" ? { batches: dataBatches(f.records), hw: f.highWatermark } : {
+    batches: [],
+    hw: -1,
+  };
+}
+
+function isrOf(c: SimReplicaCluster): readonly NodeId[] {
+  return c.image.topicById(TOPIC_ID)?.partitions[0]?.isr ?? [];
+}
+
+Deno.test("LogService cluster mode: produce on the leader, NOT_LEADER elsewhere, fetch up to the commit end", async () => {
+  for (const seed of SEEDS) {
+    const c = await SimReplicaCluster.start({
+      seed,
+      faults: { delayMinMs: 1, delayMaxMs: 1 + (seed % 5), duplicateRate: 0.02 },
+    });
+    try {
+      const leader = await c.settledLeader();
+      const followers = ALL.filter((id) => id !== leader);
+      const acked: DataBatch[] = [];
+      let next = 0;
+      for (let i = 0; i < 4; i++) {
+        const count = 1 + ((seed + i) % 3);
+        const tag = `s${seed}-${i}`;
+        const base = okOffset(
+          await c.produce(leader, textBatch(tag, count), { acksAll: i % 2 === 0 }),
+          `seed ${seed} batch ${i}`,
+        );
+        assert.ok(base >= next, `seed ${seed}: offset ${base} after ${next}`);
+        next = base + count;
+        acked.push({ baseOffset: base, values: values(tag, count) });
+      }
+      // Several in flight at once are committed in the order they were proposed.
+      const inFlight: Array<Promise<ProduceOutcome>> = [];
+      for (let i = 0; i < 3; i++) {
+        inFlight.push(c.node(leader).logs.produce(TOPIC, 0, textBatch(`s${seed}-p${i}`, 2), true));
+      }
+      const settled: ProduceOutcome[] = [];
+      const all = Promise.all(inFlight).then((r) => settled.push(...r));
+      assert.ok(await c.runUntil(() => settled.length === 3, 5_000), `seed ${seed}: pipelined`);
+      await all;
+      for (const [i, o] of settled.entries()) {
+        const base = okOffset(o, `seed ${seed} pipelined ${i}`);
+        assert.ok(base >= next, `seed ${seed}: pipelined offset ${base} after ${next}`);
+        next = base + 2;
+        acked.push({ baseOffset: base, values: values(`s${seed}-p${i}`, 2) });
+      }
+      // Followers refuse produce, fetch and ListOffsets, naming the leader.
+      for (const f of followers) {
+        const p = await c.produce(f, textBatch("nope", 1));
+        assert.equal(p.type === "error" && p.kind, "not_leader", `seed ${seed}: produce on ${f}`);
+        assert.match(p.type === "error" ? p.message : "", new RegExp(`node ${leader} leads`));
+        const fe = c.node(f).logs.fetch(TOPIC, 0, 0, FETCH_BYTES, true);
+        assert.equal(fe.type === "error" && fe.kind, "not_leader", `seed ${seed}: fetch on ${f}`);
+        const lo = c.node(f).logs.listOffset(TOPIC, 0, LATEST_TIMESTAMP);
+        assert.equal(lo.type === "error" && lo.kind, "not_leader", `seed ${seed}: offsets ${f}`);
+      }
+      // The leader serves exactly what was acknowledged, up to its commit end.
+      const g = c.group(leader);
+      const { batches, hw } = fetched(c, leader);
+      assert.equal(hw, g?.commitOffset, `seed ${seed}: high watermark`);
+      assert.deepEqual(batches, acked, `seed ${seed}: fetched batches`);
+      const latest = c.node(leader).logs.listOffset(TOPIC, 0, LATEST_TIMESTAMP);
+      assert.deepEqual(
+        latest,
+        { type: "ok", offset: hw, timestampMs: -1, leaderEpoch: g?.term },
+        `seed ${seed}: latest`,
+      );
+      const earliest = c.node(leader).logs.listOffset(TOPIC, 0, EARLIEST_TIMESTAMP);
+      assert.equal(earliest.type === "ok" && earliest.offset, 0, `seed ${seed}: earliest`);
+      // Followers hold the same bytes once replicated.
+      const caughtUp = await c.runUntil(
+        () => followers.every((f) => (c.group(f)?.commitOffset ?? -1) >= hw),
+        5_000,
+      );
+      assert.ok(caughtUp, `seed ${seed}: followers did not catch up`);
+      for (const f of followers) {
+        assert.deepEqual(c.logBytes(f, 0, hw), c.logBytes(leader, 0, hw), `seed ${seed}: ${f}`);
+      }
+      assert.deepEqual(c.violations, [], `seed ${seed}: violations`);
+    } finally {
+      await c.close();
+    }
+  }
+});
+
+Deno.test("LogService cluster mode: acks=all against min.insync.replicas as the ISR shrinks and grows", async () => {
+  const lagMs = 300;
+  for (const seed of SEEDS) {
+    const c = await SimReplicaCluster.start({ seed, isrLagMs: lagMs });
+    try {
+      const leader = await c.settledLeader();
+      const cut = ALL.filter((id) => id !== leader)[seed % 2] as NodeId;
+      c.isolate(cut);
+      // W = 2: committed without the cut-off follower.
+      okOffset(await c.produce(leader, textBatch(`s${seed}-a`, 1)), `seed ${seed} cut`);
+      assert.ok(await c.runUntil(() => isrOf(c).length === 2, 5 * lagMs), `seed ${seed}: ISR`);
+      c.setConfig("min.insync.replicas", "3");
+      const mirrored = await c.runUntil(
+        () => c.node(leader).store.topic(TOPIC)?.configs["min.insync.replicas"] === "3",
+        1_000,
+      );
+      assert.ok(mirrored, `seed ${seed}: config not mirrored`);
+      const endBefore = c.group(leader)?.logEndOffset;
+      const refused = await c.produce(leader, textBatch(`s${seed}-b`, 1), { acksAll: true });
+      assert.equal(
+        refused.type === "error" && refused.kind,
+        "not_enough_replicas",
+        `seed ${seed}: acks=all with 2 in sync`,
+      );
+      assert.equal(c.group(leader)?.logEndOffset, endBefore, `seed ${seed}: refused but written`);
+      // acks=1 does not look at min.insync.replicas.
+      okOffset(
+        await c.produce(leader, textBatch(`s${seed}-c`, 1), { acksAll: false }),
+        `seed ${seed} acks=1`,
+      );
+      c.net.healAll();
+      assert.ok(await c.runUntil(() => isrOf(c).length === 3, 5 * lagMs), `seed ${seed}: regrow`);
+      okOffset(
+        await c.produce(leader, textBatch(`s${seed}-d`, 1), { acksAll: true }),
+        `seed ${seed} acks=all healed`,
+      );
+      const got = fetched(c, leader).batches.flatMap((b) => b.values);
+      assert.deepEqual(got, [`s${seed}-a-0`, `s${seed}-c-0`, `s${seed}-d-0`], `seed ${seed}`);
+    } finally {
+      await c.close();
+    }
+  }
+});
+
+Deno.test("LogService cluster mode: after a leader crash, acknowledged batches survive and a retry is a duplicate", async () => {
+  for (const seed of SEEDS) {
+    const c = await SimReplicaCluster.start({ seed, faults: { delayMaxMs: 1 + (seed % 4) } });
+    try {
+      const old = await c.settledLeader();
+      const pid = BigInt(1000 + seed);
+      const acked: DataBatch[] = [];
+      let last: Uint8Array = new Uint8Array();
+      let lastBase = -1;
+      for (let i = 0; i < 3; i++) {
+        last = idempotentBatch(`s${seed}-${i}`, 2, pid, 2 * i);
+        lastBase = okOffset(await c.produce(old, last), `seed ${seed} batch ${i}`);
+        acked.push({ baseOffset: lastBase, values: values(`s${seed}-${i}`, 2) });
+      }
+      await c.crash(old);
+      const next = await c.settledLeader();
+      // The new leader's first entry (its leader change) commits every earlier one (§5.4.2).
+      const committed = await c.runUntil(
+        () => c.group(next)?.commitOffset === c.group(next)?.logEndOffset,
+        5_000,
+      );
+      assert.ok(committed, `seed ${seed}: new leader did not commit its term`);
+      assert.deepEqual(fetched(c, next).batches, acked, `seed ${seed}: acknowledged batches`);
+      const endBefore = c.group(next)?.logEndOffset;
+      const retry = await c.produce(next, last);
+      assert.deepEqual(
+        retry.type === "ok" && [retry.baseOffset, retry.duplicate],
+        [lastBase, true],
+        `seed ${seed}: retry ${JSON.stringify(retry)}`,
+      );
+      await c.runFor(100);
+      assert.equal(c.group(next)?.logEndOffset, endBefore, `seed ${seed}: retry appended`);
+      assert.deepEqual(fetched(c, next).batches, acked, `seed ${seed}: after the retry`);
+      // The producer goes on where it left off; a gap in its sequence is refused.
+      const gap = await c.produce(next, idempotentBatch("gap", 1, pid, 9));
+      assert.equal(gap.type === "error" && gap.kind, "out_of_order_sequence", `seed ${seed}`);
+      const more = await c.produce(next, idempotentBatch(`s${seed}-3`, 1, pid, 6));
+      assert.ok(okOffset(more, `seed ${seed} next`) >= (endBefore ?? 0), `seed ${seed}`);
+      assert.equal(more.type === "ok" && more.duplicate, false, `seed ${seed}`);
+    } finally {
+      await c.close();
+    }
+  }
+});
+
+Deno.test("LogService cluster mode: an idempotent batch sent twice at once is appended once", async () => {
+  for (const seed of SEEDS) {
+    const c = await SimReplicaCluster.start({ seed, faults: { delayMaxMs: 1 + (seed % 5) } });
+    try {
+      const leader = await c.settledLeader();
+      const pid = BigInt(2000 + seed);
+      const batch = idempotentBatch(`s${seed}`, 2, pid, 0);
+      // The second waits for the first (batches of one producer are chained per partition).
+      const first = c.node(leader).logs.produce(TOPIC, 0, batch, true);
+      const second = await c.produce(leader, batch);
+      const original = await first;
+      const base = okOffset(original, `seed ${seed} original`);
+      assert.equal(original.type === "ok" && original.duplicate, false, `seed ${seed}`);
+      assert.deepEqual(
+        second.type === "ok" && [second.baseOffset, second.duplicate],
+        [base, true],
+        `seed ${seed}: second ${JSON.stringify(second)}`,
+      );
+      await c.runFor(100);
+      assert.deepEqual(
+        fetched(c, leader).batches,
+        [{ baseOffset: base, values: values(`s${seed}`, 2) }],
+        `seed ${seed}: log`,
+      );
+    } finally {
+      await c.close();
+    }
+  }
+});
+
+Deno.test("LogService cluster mode: replication.quorum=3 commits nothing with a replica cut off", async () => {
+  for (const seed of SEEDS) {
+    const c = await SimReplicaCluster.start({ seed, configs: { "replication.quorum": "3" } });
+    try {
+      const leader = await c.settledLeader();
+      okOffset(await c.produce(leader, textBatch(`s${seed}-a`, 1)), `seed ${seed} all up`);
+      const cut = ALL.filter((id) => id !== leader)[seed % 2] as NodeId;
+      await c.runUntil(
+        () => ALL.every((id) => c.group(id)?.commitOffset === c.group(leader)?.commitOffset),
+        1_000,
+      );
+      const maxCommit = () => Math.max(...ALL.map((id) => c.group(id)?.commitOffset ?? -1));
+      const before = maxCommit();
+      c.isolate(cut);
+      // Virtual time stands still while the (wall-clock) produce timeout runs out.
+      const timedOut = await c.node(leader).logs.produce(
+        TOPIC,
+        0,
+        textBatch(`s${seed}-b`, 1),
+        true,
+        { timeoutMs: 20 },
+      );
+      assert.equal(timedOut.type === "error" && timedOut.kind, "timed_out", `seed ${seed}`);
+      // W = 3: no replica's commit end moves while one of the three is cut off.
+      const moved = await c.runUntil(() => maxCommit() > before, 1_000);
+      assert.ok(!moved, `seed ${seed}: commit moved from ${before} to ${maxCommit()}`);
+      // Healed, the partition commits again.
+      c.net.healAll();
+      const l2 = await c.settledLeader();
+      okOffset(await c.produce(l2, textBatch(`s${seed}-c`, 1)), `seed ${seed} healed`);
+    } finally {
+      await c.close();
+    }
+  }
+});
+
+Deno.test("LogService cluster mode: replication.quorum=1 commits on the leader alone", async () => {
+  for (const seed of SEEDS) {
+    const c = await SimReplicaCluster.start({ seed, configs: { "replication.quorum": "1" } });
+    try {
+      const leader = await c.settledLeader();
+      c.isolate(leader);
+      const base = okOffset(
+        await c.produce(leader, textBatch(`s${seed}-a`, 2), { acksAll: true }),
+        `seed ${seed} isolated leader`,
+      );
+      const { batches, hw } = fetched(c, leader);
+      assert.deepEqual(batches, [{ baseOffset: base, values: values(`s${seed}-a`, 2) }]);
+      assert.equal(hw, base + 2, `seed ${seed}: high watermark`);
+      for (const f of ALL.filter((id) => id !== leader)) {
+        assert.ok((c.group(f)?.logEndOffset ?? 0) <= base, `seed ${seed}: ${f} has it`);
+      }
+      c.net.healAll();
+      const caughtUp = await c.runUntil(
+        () => ALL.every((id) => (c.group(id)?.commitOffset ?? -1) >= hw),
+        5_000,
+      );
+      assert.ok(caughtUp, `seed ${seed}: followers did not catch up`);
+      for (const f of ALL) {
+        assert.deepEqual(c.logBytes(f, 0, hw), c.logBytes(leader, 0, hw), `seed ${seed}: ${f}`);
+      }
+    } finally {
+      await c.close();
+    }
+  }
+});

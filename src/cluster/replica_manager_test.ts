@@ -1,0 +1,424 @@
+/**
+ * ReplicaManager in seeded simulation (issue #6): three nodes over a `SimNetwork` on virtual
+ * time, each mirroring one shared metadata image, with a fake controller applying the
+ * controller's report rule. Every assertion names its seed; SIM_SEEDS="1,2" runs others.
+ *
+ * Covered: one leader per partition whose report (epoch = Raft term, ISR = every replica)
+ * the image and every node's view show; the in-sync set shrinking after `isrLagMs` when a
+ * follower is cut off and growing back after it heals; a new leader at a higher epoch after
+ * the leader crashes; preferred-leader rebalancing (and none when it is off); the mirror
+ * keeping local data when started from an image older than its MIRROR_FILE and dropping it
+ * from a newer one; and runs replaying exactly from their seed.
+ */
+import assert from "node:assert/strict";
+import { TopicStore } from "../storage/mod.ts";
+import { SimNetwork } from "../testing/sim_network.ts";
+import { textBatch } from "../testing/temp_dir.ts";
+import { createPrng, type NodeId, nodeId } from "../util/mod.ts";
+import { SimReplicaCluster, TOPIC, TOPIC_ID } from "./_test_replica_cluster.ts";
+import { MetadataImage, type MetadataRecord } from "./controller/mod.ts";
+import { MIRROR_FILE, ReplicaManager } from "./replica_manager.ts";
+import { GroupRouter } from "./replication/mod.ts";
+
+/** Fixed seeds; SIM_SEEDS="1,2,3" runs others (a failure prints its seed). */
+const SEEDS = (Deno.env.get("SIM_SEEDS") ?? "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20")
+  .split(",").map(Number);
+const ALL: NodeId[] = [nodeId(1), nodeId(2), nodeId(3)];
+/** Replica lists rotating the preferred leader over the nodes. */
+const ROTATED = [[1, 2, 3], [2, 3, 1], [3, 1, 2]];
+
+Deno.test("ReplicaManager elects one leader per partition, which reports epoch and full ISR", async () => {
+  for (const seed of SEEDS) {
+    const c = await SimReplicaCluster.start({
+      seed,
+      partitions: ROTATED,
+      faults: { delayMinMs: 1, delayMaxMs: 1 + (seed % 5) },
+    });
+    try {
+      const converged = await c.runUntil(() =>
+        [0, 1, 2].every((p) => {
+          const l = c.leaderOf(p);
+          const rec = c.image.topicById(TOPIC_ID)?.partitions[p];
+          return l !== undefined && rec?.leader === l && rec.isr.length === 3 &&
+            rec.leaderEpoch === c.group(l, p)?.term;
+        }), 5_000);
+      assert.ok(converged, `seed ${seed}: partitions did not converge`);
+      for (const p of [0, 1, 2]) {
+        const leaders = c.leadersOf(p);
+        assert.equal(leaders.length, 1, `seed ${seed} p${p}: leaders [${leaders}]`);
+        const l = leaders[0] as NodeId;
+        const term = c.group(l, p)?.term ?? -1;
+        assert.ok(term >= 1, `seed ${seed} p${p}: term ${term}`);
+        for (const id of ALL) {
+          assert.equal(c.group(id, p)?.term, term, `seed ${seed} p${p}: node ${id} term`);
+          assert.equal(c.group(id, p)?.leader, l, `seed ${seed} p${p}: node ${id} leader`);
+        }
+        const accepted = c.reports.filter((r) => r.partition === p && r.accepted);
+        const last = accepted.at(-1);
+        assert.ok(last !== undefined, `seed ${seed} p${p}: no accepted report`);
+        assert.deepEqual(
+          [last.from, last.leaderEpoch, [...last.isr]],
+          [l, term, ALL],
+          `seed ${seed} p${p}: last report`,
+        );
+        // Only leaders report, and never at a term they did not lead.
+        for (const r of c.reports.filter((r) => r.partition === p)) {
+          assert.ok(r.leaderEpoch >= 1, `seed ${seed} p${p}: report at epoch ${r.leaderEpoch}`);
+        }
+        assert.deepEqual(c.manager(l).inSyncSet(TOPIC, p), ALL, `seed ${seed} p${p}: inSyncSet`);
+      }
+      // Every node's view gives the same placement: the leaders and epochs reported.
+      // ISRs compare as sets: the leader's view lists its in-sync set in id order, the other
+      // nodes' views the image's ISR in replica order.
+      const views = ALL.map((id) =>
+        c.node(id).view.placement(TOPIC, 3).map((pl) => ({ ...pl, isr: [...pl.isr].sort() }))
+      );
+      for (const v of views) assert.deepEqual(v, views[0], `seed ${seed}: views differ`);
+      for (const [p, pl] of (views[0] ?? []).entries()) {
+        assert.equal(pl.leader, c.leaderOf(p), `seed ${seed} p${p}: view leader`);
+        assert.deepEqual([...pl.isr].sort(), ALL, `seed ${seed} p${p}: view isr`);
+        assert.deepEqual(pl.replicas, ROTATED[p], `seed ${seed} p${p}: view replicas`);
+      }
+      assert.deepEqual(c.violations, [], `seed ${seed}: violations`);
+    } finally {
+      await c.close();
+    }
+  }
+});
+
+/** The replica list of partition 0 as recorded. */
+function recorded(c: SimReplicaCluster) {
+  const p = c.image.topicById(TOPIC_ID)?.partitions[0];
+  assert.ok(p !== undefined, `seed ${c.seed}: partition 0 recorded`);
+  return p;
+}
+
+Deno.test("ReplicaManager drops a cut-off follower from the ISR after isrLagMs and takes it back once healed", async () => {
+  const lagMs = 300;
+  for (const seed of SEEDS) {
+    const c = await SimReplicaCluster.start({ seed, isrLagMs: lagMs });
+    try {
+      const leader = await c.settledLeader();
+      const followers = ALL.filter((id) => id !== leader);
+      const cut = followers[seed % 2] as NodeId;
+      const kept = ALL.filter((id) => id !== cut);
+      const first = await c.produce(leader, textBatch(`s${seed}-a`, 2));
+      assert.equal(first.type, "ok", `seed ${seed}: first produce`);
+      c.isolate(cut);
+      const cutAtMs = c.net.nowMs;
+      // W = 2 of 3: the leader and the other follower still commit.
+      const second = await c.produce(leader, textBatch(`s${seed}-b`, 2));
+      assert.equal(second.type, "ok", `seed ${seed}: produce with ${cut} cut off`);
+      const producedAtMs = c.net.nowMs;
+      const shrunk = await c.runUntil(
+        () => recorded(c).isr.length === 2 && !recorded(c).isr.includes(cut),
+        5 * lagMs,
+      );
+      assert.ok(shrunk, `seed ${seed}: ISR still ${recorded(c).isr} after cutting ${cut}`);
+      const report = c.reports.find((r) => r.accepted && !r.isr.includes(cut));
+      assert.ok(report !== undefined, `seed ${seed}: no report without ${cut}`);
+      assert.deepEqual([...report.isr], kept, `seed ${seed}: shrunk ISR`);
+      assert.equal(report.from, leader, `seed ${seed}: reporter`);
+      // Not before the lag bound from the cut; within it (plus two reconcile periods) after
+      // the first write the follower missed.
+      assert.ok(
+        report.atMs - cutAtMs > lagMs,
+        `seed ${seed}: dropped after ${report.atMs - cutAtMs} ms`,
+      );
+      assert.ok(
+        report.atMs - producedAtMs <= lagMs + 100,
+        `seed ${seed}: dropped ${report.atMs - producedAtMs} ms after the write`,
+      );
+      assert.deepEqual(c.manager(leader).inSyncSet(TOPIC, 0), kept, `seed ${seed}: inSyncSet`);
+      assert.equal(c.manager(leader).replica(TOPIC, 0)?.inSyncReplicas, 2, `seed ${seed}`);
+      // Heal: the follower catches up and is reported in sync again.
+      c.net.healAll();
+      const grown = await c.runUntil(() => recorded(c).isr.length === 3, 5 * lagMs);
+      assert.ok(grown, `seed ${seed}: ISR ${recorded(c).isr} after healing`);
+      assert.equal(c.leaderOf(), leader, `seed ${seed}: leadership moved`);
+      const end = c.group(leader)?.commitOffset ?? -1;
+      assert.ok((c.group(cut)?.logEndOffset ?? -1) >= end, `seed ${seed}: ${cut} caught up`);
+      assert.deepEqual(c.logBytes(cut, 0, end), c.logBytes(leader, 0, end), `seed ${seed}: bytes`);
+      assert.deepEqual(c.violations, [], `seed ${seed}: violations`);
+    } finally {
+      await c.close();
+    }
+  }
+});
+
+Deno.test("ReplicaManager: after the leader crashes a new one reports a higher epoch", async () => {
+  for (const seed of SEEDS) {
+    const c = await SimReplicaCluster.start({ seed, faults: { delayMaxMs: 1 + (seed % 4) } });
+    try {
+      const old = await c.settledLeader();
+      const oldEpoch = c.group(old)?.term ?? -1;
+      assert.equal((await c.produce(old, textBatch(`s${seed}`, 3))).type, "ok", `seed ${seed}`);
+      await c.crash(old);
+      assert.equal(recorded(c).leader, undefined, `seed ${seed}: fenced leader still recorded`);
+      const next = await c.settledLeader();
+      assert.notEqual(next, old, `seed ${seed}`);
+      const epoch = c.group(next)?.term ?? -1;
+      assert.ok(epoch > oldEpoch, `seed ${seed}: epoch ${epoch} after ${oldEpoch}`);
+      assert.equal(recorded(c).leaderEpoch, epoch, `seed ${seed}: recorded epoch`);
+      // No report of the deposed leader's epoch was accepted after the new one.
+      const accepted = c.reports.filter((r) => r.accepted).map((r) => r.leaderEpoch);
+      assert.deepEqual(accepted, [...accepted].sort((a, b) => a - b), `seed ${seed}: epochs`);
+      const views = [...c.nodes.values()].map((n) => n.view.placement(TOPIC, 1)[0]?.leader);
+      assert.deepEqual(views, [next, next], `seed ${seed}: views`);
+      // The crashed node restarts from its directory and rejoins as a follower.
+      c.restart(old);
+      const back = await c.runUntil(
+        () =>
+          c.group(old)?.leader === next &&
+          (c.group(old)?.commitOffset ?? -1) >= (c.group(next)?.commitOffset ?? 0),
+        5_000,
+      );
+      assert.ok(back, `seed ${seed}: ${old} did not rejoin`);
+      const end = c.group(next)?.commitOffset ?? -1;
+      assert.deepEqual(c.logBytes(old, 0, end), c.logBytes(next, 0, end), `seed ${seed}: bytes`);
+      assert.deepEqual(c.violations, [], `seed ${seed}: violations`);
+    } finally {
+      await c.close();
+    }
+  }
+});
+
+Deno.test("ReplicaManager hands leadership back to the preferred replica once it is in sync", async () => {
+  const delayMs = 200;
+  for (const seed of SEEDS) {
+    const c = await SimReplicaCluster.start({ seed, preferredLeaderDelayMs: delayMs });
+    try {
+      const preferred = nodeId(1);
+      // Cut off from the start, the preferred replica cannot win the first election.
+      c.isolate(preferred);
+      const first = await c.settledLeader();
+      assert.notEqual(first, preferred, `seed ${seed}`);
+      const firstEpoch = c.group(first)?.term ?? -1;
+      assert.equal((await c.produce(first, textBatch(`s${seed}`, 2))).type, "ok", `seed ${seed}`);
+      // Out of sync, it is not given leadership.
+      await c.runFor(4 * delayMs);
+      assert.equal(c.leaderOf(), first, `seed ${seed}: moved to an out-of-sync replica`);
+      c.net.healAll();
+      const healedAtMs = c.net.nowMs;
+      const moved = await c.runUntil(
+        () => c.leaderOf() === preferred && recorded(c).leader === preferred,
+        10 * delayMs,
+      );
+      assert.ok(moved, `seed ${seed}: leader ${c.leaderOf()} after healing`);
+      assert.ok(c.net.nowMs - healedAtMs >= delayMs, `seed ${seed}: moved too soon`);
+      assert.ok(recorded(c).leaderEpoch > firstEpoch, `seed ${seed}: epoch`);
+      // And it stays there.
+      await c.runFor(4 * delayMs);
+      assert.equal(c.leaderOf(), preferred, `seed ${seed}: leadership left the preferred`);
+      assert.deepEqual(c.violations, [], `seed ${seed}: violations`);
+    } finally {
+      await c.close();
+    }
+  }
+});
+
+Deno.test("ReplicaManager leaves leadership where it is when rebalancing is off", async () => {
+  for (const seed of SEEDS.slice(0, 5)) {
+    const c = await SimReplicaCluster.start({ seed, preferredLeaderDelayMs: 0 });
+    try {
+      c.isolate(nodeId(1));
+      const first = await c.settledLeader();
+      c.net.healAll();
+      await c.runFor(2_000);
+      assert.equal(c.leaderOf(), first, `seed ${seed}`);
+    } finally {
+      await c.close();
+    }
+  }
+});
+
+/** What a run did, in order: the determinism witness. */
+async function trace(seed: number): Promise<string> {
+  const c = await SimReplicaCluster.start({
+    seed,
+    partitions: ROTATED,
+    isrLagMs: 200,
+    faults: { delayMinMs: 1, delayMaxMs: 6, lossRate: 0.02, reorder: true },
+  });
+  try {
+    const lines: string[] = [];
+    const l = await c.settledLeader(0);
+    const r = await c.produce(l, textBatch(`s${seed}`, 2));
+    lines.push(`${c.net.nowMs} produce ${JSON.stringify(r)}`);
+    c.isolate(l);
+    await c.runFor(1_000);
+    c.net.healAll();
+    await c.runFor(1_000);
+    for (const x of c.reports) lines.push(JSON.stringify(x));
+    for (const id of ALL) {
+      for (const p of [0, 1, 2]) {
+        const g = c.group(id, p);
+        lines.push(`${id}/${p} ${g?.role} ${g?.term} ${g?.commitOffset} ${g?.logEndOffset}`);
+      }
+    }
+    return lines.join("\n");
+  } finally {
+    await c.close();
+  }
+}
+
+Deno.test("ReplicaManager simulation replays exactly from its seed", async () => {
+  for (const seed of SEEDS.slice(0, 3)) {
+    const a = await trace(seed);
+    const b = await trace(seed);
+    assert.equal(b, a, `seed ${seed}: two runs differ`);
+  }
+});
+
+/** A one-node replica manager over `dir`, following `image`, on a one-node SimNetwork. */
+function soloManager(net: SimNetwork, dir: string, image: () => MetadataImage) {
+  let manager: ReplicaManager | undefined = undefined;
+  const store = TopicStore.open(dir, {
+    logDefaults: { fsync: "never" },
+    background: false,
+    resolveLog: (t, p) => manager?.logOf(t, p) ?? "absent",
+  });
+  const transport = net.transport(nodeId(1));
+  manager = new ReplicaManager({
+    nodeId: nodeId(1),
+    dataDir: dir,
+    store,
+    image,
+    router: new GroupRouter(transport),
+    transport,
+    scheduler: net.scheduler,
+    prng: createPrng(1),
+    clock: () => net.nowMs,
+    tickMs: 10,
+    durability: "sync",
+    report: () => Promise.resolve({ type: "ok" }),
+    preferredLeaderDelayMs: 0,
+    onWarning: () => {},
+  });
+  return { store, manager };
+}
+
+const SOLO_ID = "00000000-0000-4000-8000-00000000000a";
+
+/** Records of a one-broker image with topic "t" on node 1 (offsets 0..). */
+function soloRecords(topicId = SOLO_ID): MetadataRecord[] {
+  const b = nodeId(1);
+  return [
+    {
+      type: "registerBroker",
+      brokerId: b,
+      brokerEpoch: 1,
+      incarnation: "x",
+      rack: undefined,
+      endpoints: [],
+    },
+    { type: "unfenceBroker", brokerId: b, brokerEpoch: 1 },
+    { type: "topic", name: TOPIC, topicId },
+    {
+      type: "config",
+      resourceType: "topic",
+      resourceName: TOPIC,
+      name: "retention.ms",
+      value: "-1",
+    },
+    {
+      type: "partition",
+      topicId,
+      partition: 0,
+      replicas: [b],
+      isr: [b],
+      leader: b,
+      leaderEpoch: 0,
+    },
+  ];
+}
+
+function imageOf(records: readonly MetadataRecord[]): MetadataImage {
+  const image = new MetadataImage();
+  for (const r of records) image.apply(r, image.nextOffset);
+  return image;
+}
+
+/** Elects the single replica and commits one batch through it; returns the log's bytes. */
+async function writeSolo(net: SimNetwork, manager: ReplicaManager, seed: number) {
+  const idle = async () => {
+    for (const h of manager.hosted()) await h.group.idle();
+  };
+  for (let i = 0; i < 10_000 && manager.replica(TOPIC, 0)?.isLeader !== true; i++) {
+    await idle();
+    net.runUntil(() => false, 10);
+  }
+  const r = manager.replica(TOPIC, 0);
+  assert.ok(r?.isLeader, `seed ${seed}: solo replica did not lead`);
+  let done = false;
+  const p = r.propose(textBatch(`s${seed}`, 3)).then((x) => (done = x.type === "ok"));
+  for (let i = 0; i < 10_000 && !done; i++) {
+    await idle();
+    await Promise.resolve();
+    net.runUntil(() => false, 10);
+  }
+  await p;
+  assert.ok(done, `seed ${seed}: solo proposal not committed`);
+  const log = r.log;
+  const read = log.read(0, 1 << 20);
+  assert.ok(read.type === "ok" && read.bytes.length > 0, `seed ${seed}: nothing written`);
+  return read.bytes;
+}
+
+function segmentFiles(dir: string): string[] {
+  try {
+    return [...Deno.readDirSync(`${dir}/${TOPIC}-0`)].map((e) => e.name).filter((n) =>
+      n.endsWith(".log")
+    );
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return [];
+    throw err;
+  }
+}
+
+Deno.test("ReplicaManager keeps local topics from an image older than its mirror, drops them from a newer one", async () => {
+  for (const seed of SEEDS.slice(0, 5)) {
+    const net = new SimNetwork({ seed });
+    net.addNode(nodeId(1));
+    const dir = await Deno.makeTempDir({ prefix: "pyralog-mirror-" });
+    try {
+      const records = soloRecords();
+      const full = imageOf(records);
+      let node = soloManager(net, dir, () => full);
+      await node.manager.reconcile();
+      const mirrored = JSON.parse(Deno.readTextFileSync(`${dir}/${MIRROR_FILE}`)).image_offset;
+      assert.equal(mirrored, full.nextOffset, `seed ${seed}: MIRROR_FILE`);
+      const bytes = await writeSolo(net, node.manager, seed);
+      await node.manager.close();
+      await node.store.close();
+
+      // Restarted with an image replayed only up to the brokers (older than the mirror).
+      const older = imageOf(records.slice(0, 2));
+      node = soloManager(net, dir, () => older);
+      await node.manager.reconcile();
+      assert.ok(node.store.topic(TOPIC) !== undefined, `seed ${seed}: topic dropped`);
+      assert.ok(segmentFiles(dir).length > 0, `seed ${seed}: data files removed`);
+      assert.equal(node.manager.logOf(TOPIC, 0), "absent", `seed ${seed}: hosted too early`);
+      // The image catches up: the replica opens on the kept data.
+      for (const r of records.slice(2)) older.apply(r, older.nextOffset);
+      await node.manager.reconcile();
+      const back = node.manager.replica(TOPIC, 0)?.log.read(0, 1 << 20);
+      assert.ok(back?.type === "ok", `seed ${seed}: replica reopened`);
+      assert.deepEqual(back.bytes, bytes, `seed ${seed}: data changed`);
+
+      // A newer image without the topic: it was deleted, so its data goes.
+      older.apply({ type: "removeTopic", topicId: SOLO_ID }, older.nextOffset);
+      await node.manager.reconcile();
+      assert.equal(node.store.topic(TOPIC), undefined, `seed ${seed}: topic kept`);
+      assert.deepEqual(segmentFiles(dir), [], `seed ${seed}: data kept`);
+      assert.equal(node.manager.logOf(TOPIC, 0), "absent", `seed ${seed}: still hosted`);
+      const now = JSON.parse(Deno.readTextFileSync(`${dir}/${MIRROR_FILE}`)).image_offset;
+      assert.equal(now, older.nextOffset, `seed ${seed}: MIRROR_FILE after the drop`);
+      await node.manager.close();
+      await node.store.close();
+    } finally {
+      await net.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  }
+});
