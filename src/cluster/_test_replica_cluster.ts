@@ -165,6 +165,7 @@ export class SimReplicaCluster {
       scheduler: this.net.scheduler,
       prng: createPrng(this.seed * 7919 + id * 31 + this.#incarnation++),
       clock: () => this.net.nowMs,
+      nowMs: () => this.clock.nowMs(),
       tickMs: TICK_MS,
       durability: "sync",
       report: (topicId, partition, leaderEpoch, isr) =>

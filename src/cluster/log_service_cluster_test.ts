@@ -136,6 +136,13 @@ Deno.test("LogService cluster mode: produce on the leader, NOT_LEADER elsewhere,
       assert.ok(caughtUp, `seed ${seed}: followers did not catch up`);
       for (const f of followers) {
         assert.deepEqual(c.logBytes(f, 0, hw), c.logBytes(leader, 0, hw), `seed ${seed}: ${f}`);
+        // Asked to (the HTTP API), a follower serves reads up to its own commit end.
+        const read = c.node(f).logs.fetch(TOPIC, 0, 0, FETCH_BYTES, true, { fromFollower: true });
+        assert.equal(read.type, "ok", `seed ${seed}: follower read on ${f}`);
+        if (read.type === "ok") {
+          assert.equal(read.highWatermark, c.group(f)?.commitOffset, `seed ${seed}: ${f} hw`);
+          assert.deepEqual(dataBatches(read.records), acked, `seed ${seed}: ${f} batches`);
+        }
       }
       assert.deepEqual(c.violations, [], `seed ${seed}: violations`);
     } finally {
