@@ -15,6 +15,7 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { startCluster } from "./helpers/cluster_process.ts";
 import {
+  checkReplicasIdentical,
   createTopicCli,
   describeViews,
   duplicates,
@@ -119,6 +120,7 @@ Deno.test("cluster failover: kill -9 of the leader under idempotent acks=all loa
       return onLeader.in_sync_replicas.includes(victim) &&
         own.log_end_offset === onLeader.high_watermark;
     }, () => describeViews(cluster, topic));
+    await checkReplicasIdentical(cluster, topic, 1, REJOIN_MS);
   });
 });
 
@@ -164,5 +166,7 @@ Deno.test("cluster flexible quorums: W=3 waits for every replica, W=1 does not, 
     const read = await readAllKcat(cluster.bootstrap, "w3");
     const values = new Set(read.map((r) => Number(r.value)));
     for (const [v] of [...warm.acked, ...resumed.acked]) ok(values.has(v), `w3 record ${v}`);
+    await checkReplicasIdentical(cluster, "w3", 1, AGREE_MS);
+    await checkReplicasIdentical(cluster, "w1", 1, AGREE_MS);
   });
 });

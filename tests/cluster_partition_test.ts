@@ -14,6 +14,7 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { startCluster } from "./helpers/cluster_process.ts";
 import {
+  checkReplicasIdentical,
   createTopicCli,
   describeViews,
   duplicates,
@@ -91,6 +92,8 @@ Deno.test("cluster partition: a leader cut off from its peers acknowledges nothi
         onLeader.in_sync_replicas.includes(old) &&
         own.log_end_offset === onLeader.high_watermark;
     }, () => describeViews(cluster, topic));
+    // The old leader dropped the suffix it could not commit: every replica holds the same.
+    await checkReplicasIdentical(cluster, topic, 1, HEAL_MS);
 
     const read = await readAllKcat(cluster.bootstrap, topic);
     deepStrictEqual(duplicates(read), []);

@@ -158,6 +158,110 @@ export async function waitAgreedFullIsr(
   );
 }
 
+/** Records asked for per HTTP read (the route's limit is 10 000). */
+const HTTP_READ_RECORDS = 5_000;
+/** Bound on HTTP read rounds for one replica. */
+const HTTP_READ_ROUNDS_MAX = 1_000;
+
+/**
+ * Offset → "key:value" of node `id`'s own replica of partition `p`, below `end`, read with
+ * GET /v1/topics/{t}/partitions/{p}/records (which serves the local replica, follower or
+ * leader, up to that replica's high watermark).
+ * @throws when the node answers anything but 200.
+ */
+export async function replicaRecords(
+  cluster: PyralogCluster,
+  id: number,
+  topic: string,
+  p: number,
+  end: number,
+): Promise<Map<number, string>> {
+  const node = cluster.node(id);
+  const out = new Map<number, string>();
+  let offset = 0;
+  for (let round = 0; round < HTTP_READ_ROUNDS_MAX && offset < end; round++) {
+    const url = `http://${node.http}/v1/topics/${encodeURIComponent(topic)}/partitions/${p}` +
+      `/records?offset=${offset}&max_records=${HTTP_READ_RECORDS}`;
+    const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+    const text = await res.text();
+    if (res.status !== 200) throw new Error(`GET ${url} answered ${res.status}: ${text}`);
+    const body = JSON.parse(text) as {
+      records: Array<{ offset: number; key: string | null; value: string | null }>;
+      next_offset: number;
+    };
+    for (const r of body.records) if (r.offset < end) out.set(r.offset, `${r.key}:${r.value}`);
+    if (body.next_offset <= offset) break;
+    offset = body.next_offset;
+  }
+  return out;
+}
+
+/**
+ * Waits until every replica of each of `partitions` partitions of `topic` ends at its
+ * leader's high watermark (log end and high watermark), then checks that every replica holds
+ * the same record at every offset below it: no replica kept a divergent suffix.
+ * @throws when they do not converge in time or their contents differ (first difference).
+ */
+export async function checkReplicasIdentical(
+  cluster: PyralogCluster,
+  topic: string,
+  partitions: number,
+  timeoutMs: number,
+): Promise<void> {
+  const ends = await waitFor(
+    `every replica of "${topic}" to end at its leader's high watermark`,
+    timeoutMs,
+    async () => {
+      const found: Array<{ replicas: number[]; end: number }> = [];
+      for (let p = 0; p < partitions; p++) {
+        const anyView = await firstView(cluster, topic, p);
+        if (!anyView || anyView.leader === null) return null;
+        const onLeader = await partitionView(cluster, anyView.leader, topic, p);
+        const end = onLeader?.high_watermark;
+        if (!onLeader || onLeader.leader !== anyView.leader || end === null || end === undefined) {
+          return null;
+        }
+        for (const id of onLeader.replicas) {
+          const v = await partitionView(cluster, id, topic, p);
+          if (v?.log_end_offset !== end || v.high_watermark !== end) return null;
+        }
+        found.push({ replicas: onLeader.replicas, end });
+      }
+      return found;
+    },
+    () => describeViews(cluster, topic),
+  );
+  for (const [p, { replicas, end }] of ends.entries()) {
+    const [first, ...rest] = replicas;
+    if (first === undefined) throw new Error(`Partition ${p} of "${topic}" has no replicas`);
+    const want = await replicaRecords(cluster, first, topic, p, end);
+    for (const id of rest) {
+      const got = await replicaRecords(cluster, id, topic, p, end);
+      for (let o = 0; o < end; o++) {
+        if (got.get(o) !== want.get(o)) {
+          throw new Error(
+            `Replicas of "${topic}"-${p} differ at offset ${o} (of ${end}): ` +
+              `node ${first} has ${want.get(o)}, node ${id} has ${got.get(o)}`,
+          );
+        }
+      }
+    }
+  }
+}
+
+/** Partition `p` as the first running node that answers shows it. */
+async function firstView(
+  cluster: PyralogCluster,
+  topic: string,
+  p: number,
+): Promise<PartitionView | null> {
+  for (const n of cluster.nodes) {
+    const v = await partitionView(cluster, n.id, topic, p);
+    if (v) return v;
+  }
+  return null;
+}
+
 /** Runs `fn`; on failure prints every node's log tail before rethrowing. */
 export async function withLogs(cluster: PyralogCluster, fn: () => Promise<void>): Promise<void> {
   try {

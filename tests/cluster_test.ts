@@ -16,17 +16,15 @@ import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { startCluster } from "./helpers/cluster_process.ts";
 import { runCommand } from "./clients/kafka_ops.ts";
 import {
+  checkReplicasIdentical,
   COMMAND_TIMEOUT_MS,
   createTopicCli,
-  describeViews,
   duplicates,
   metadataPython,
   producePython,
   readAllKcat,
   sameSet,
-  topicView,
   waitAgreedFullIsr,
-  waitFor,
   withLogs,
 } from "./cluster_support.ts";
 
@@ -70,23 +68,8 @@ Deno.test("cluster: kcat produces through one node with acks=all and reads throu
 
     // Same leaders and a full ISR on every node; every replica holds the whole log.
     const after = await waitAgreedFullIsr(cluster, topic, partitions, AGREE_MS);
-    await waitFor(
-      "every replica's log to end at its leader's high watermark",
-      AGREE_MS,
-      async () => {
-        for (const p of after) {
-          const leader = await topicView(cluster, p.leader ?? -1, topic);
-          const hw = leader?.partitions[p.partition]?.high_watermark;
-          if (hw === null || hw === undefined || hw <= 0) return false;
-          for (const id of p.replicas) {
-            const v = await topicView(cluster, id, topic);
-            if (v?.partitions[p.partition]?.log_end_offset !== hw) return false;
-          }
-        }
-        return true;
-      },
-      () => describeViews(cluster, topic),
-    );
+    // Every replica holds the same records up to its leader's high watermark.
+    await checkReplicasIdentical(cluster, topic, partitions, AGREE_MS);
 
     // librdkafka's Metadata (from node 3) reports the same placement.
     const md = await metadataPython(cluster.node(3).kafka, topic);
@@ -141,5 +124,6 @@ Deno.test("cluster: SIGTERM all three nodes, restart them, topics and acknowledg
     // Each acknowledged record is at the offset its acknowledgement named.
     const at = new Map(read.map((r) => [`${r.partition}/${r.offset}`, Number(r.value)]));
     for (const [v, p, o] of out.acked) strictEqual(at.get(`${p}/${o}`), v, `record ${v}`);
+    await checkReplicasIdentical(cluster, topic, partitions, AGREE_MS);
   });
 });
