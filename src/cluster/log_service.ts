@@ -48,7 +48,8 @@ export type PartitionErrorKind =
   | "invalid_request"
   | "unsupported_format"
   | "not_leader"
-  | "timed_out";
+  | "timed_out"
+  | "offset_not_available";
 
 /** A partition-level failure. */
 export interface PartitionError {
@@ -407,6 +408,12 @@ export class LogService {
     const epoch = handle.leaderEpoch;
     const o = await this.#propose(topic, partition, handle, bytes, logAppendTime, timeoutMs);
     const current = this.#replicaProducers.get(`${topic}\u0000${partition}`);
+    if (o.type === "error" && current?.table === table) {
+      // The batch may still be in the log (a timeout, a lost leadership): forget the table so
+      // the next check rebuilds it from the log and sees the batch if it is there, and a
+      // retry is answered as a duplicate instead of being appended again.
+      this.#replicaProducers.delete(`${topic}\u0000${partition}`);
+    }
     if (o.type === "ok" && current?.epoch === epoch && current.table === table) {
       table.record(
         h.producerId,
@@ -690,6 +697,20 @@ export class LogService {
       timestampMs,
       leaderEpoch: serving.leaderEpoch,
     });
+    if (
+      this.#options.replicas !== undefined && !options.fromFollower &&
+      timestamp !== EARLIEST_TIMESTAMP
+    ) {
+      // A new leader's commit end may lag what its predecessor acknowledged until it commits
+      // in its own term: answering from it could move "latest" backwards (KIP-207).
+      const r = this.leaderReplica(topic, partition);
+      if (r.type === "ok" && !r.handle.highWatermarkKnown) {
+        return err(
+          "offset_not_available",
+          `The new leader of "${topic}-${partition}" has not established its high watermark yet`,
+        );
+      }
+    }
     if (timestamp === LATEST_TIMESTAMP) return ok(this.highWatermark(log));
     if (timestamp === EARLIEST_TIMESTAMP) return ok(log.logStartOffset);
     try {

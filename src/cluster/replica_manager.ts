@@ -111,6 +111,11 @@ export interface ReplicaHandle {
   readonly leaderEpoch: number;
   /** The commit end: the Kafka high watermark. */
   readonly highWatermark: number;
+  /**
+   * Leader: whether the commit end is known in this term (an entry of the term committed,
+   * Raft §5.4.2). Before that it may lag what earlier leaders acknowledged (KIP-207).
+   */
+  readonly highWatermarkKnown: boolean;
   /** Voters in the in-sync set (the leader's view; 0 on a follower). */
   readonly inSyncReplicas: number;
   /** The leader epochs of the log with their first offsets, ascending (KIP-101). */
@@ -128,7 +133,12 @@ interface Hosted {
   previousEnd: number;
   /** The term the in-sync bookkeeping belongs to. */
   term: number;
+  /** The last sampled in-sync set, in replica order. */
   isr: NodeId[];
+  /** Voters that caught up with the leader in this term (min.insync.replicas counts them). */
+  readonly confirmed: Set<NodeId>;
+  /** The partition's replicas in placement order. */
+  readonly replicas: readonly NodeId[];
   reporting: boolean;
   nextReportMs: number;
   /** The preferred replica: the first of the partition's replica list. */
@@ -181,7 +191,9 @@ export class ReplicaManager {
       leaderId: g.leader,
       leaderEpoch: g.term,
       highWatermark: g.commitOffset,
-      inSyncReplicas: leading ? this.#inSync(h, this.#o.clock()).length : 0,
+      highWatermarkKnown: leading && committedInTerm(g),
+      // Only voters that caught up in this term count (not a new term's grace period).
+      inSyncReplicas: leading ? h.isr.filter((v) => h.confirmed.has(v)).length : 0,
       propose: (batch) => g.propose(batch),
       epochs: () => g.log.termBoundaries().map((b) => ({ epoch: b.term, startOffset: b.start })),
     };
@@ -204,8 +216,8 @@ export class ReplicaManager {
   /** The leader's in-sync set of a hosted partition (undefined on a follower). */
   inSyncSet(topic: string, partition: number): NodeId[] | undefined {
     const h = this.#hosted.get(key(topic, partition));
-    if (h === undefined || h.group.role !== "leader") return undefined;
-    return this.#inSync(h, this.#o.clock());
+    if (h === undefined || h.group.role !== "leader" || h.term !== h.group.term) return undefined;
+    return h.isr;
   }
 
   /** Runs one reconciliation now (tests; the timer runs them otherwise). */
@@ -296,6 +308,9 @@ export class ReplicaManager {
       if (t === undefined) continue;
       const configs = image.configs("topic", name);
       const local = store.topic(name);
+      // An older image than the mirror's may name an earlier topic of the same name: its
+      // id differs from the local one, which a newer image settles (drop, or keep as is).
+      if (local !== undefined && local.id !== t.id) continue;
       if (local === undefined) {
         store.createTopic(name, t.partitions.length, configs, t.id);
       } else {
@@ -363,6 +378,8 @@ export class ReplicaManager {
       previousEnd: 0,
       term: -1,
       isr: [],
+      confirmed: new Set(),
+      replicas: [...replicas],
       reporting: false,
       nextReportMs: 0,
       preferred: replicas[0] ?? o.nodeId,
@@ -385,26 +402,41 @@ export class ReplicaManager {
     this.#o.onCommit?.(topic, 0);
   }
 
-  /** The leader's in-sync voters now (itself first, then by id). */
-  #inSync(h: Hosted, nowMs: number): NodeId[] {
+  /**
+   * Samples a leader's in-sync set (once per pass, never on a read: a sample moves the bar).
+   * A voter is in sync while, within the last `isrLagMs`, it held the log end the leader had
+   * at the previous sample (Kafka's replica.lag.time.max.ms); a fenced broker never is
+   * (KIP-841). On a new term only the recorded ISR's unfenced members start with a grace
+   * period; `confirmed` holds the voters that actually caught up in this term, the ones
+   * min.insync.replicas counts.
+   */
+  #sampleIsr(h: Hosted, image: MetadataImage, nowMs: number): void {
     const g = h.group;
+    const self = this.#o.nodeId;
+    const live = (v: NodeId) => v === self || image.broker(v)?.fenced === false;
     if (h.term !== g.term) {
-      // A new term: every voter starts with a fresh grace period (it may well be caught up).
       h.term = g.term;
       h.caughtUpMs.clear();
-      for (const v of g.membership.voters) h.caughtUpMs.set(v, nowMs);
+      h.confirmed.clear();
+      const recorded = image.describeTopic(h.topic)?.partitions[h.partition]?.isr ?? [];
+      for (const v of recorded) if (live(v)) h.caughtUpMs.set(v, nowMs);
       h.previousEnd = g.logEndOffset;
     }
-    const out: NodeId[] = [this.#o.nodeId];
+    const inSync = new Set<NodeId>([self]);
+    h.confirmed.add(self);
     for (const v of g.membership.voters) {
-      if (v === this.#o.nodeId) continue;
-      const match = g.matchOf(v) ?? 0;
-      if (match >= h.previousEnd) h.caughtUpMs.set(v, nowMs);
+      if (v === self) continue;
+      if ((g.matchOf(v) ?? 0) >= h.previousEnd) {
+        h.caughtUpMs.set(v, nowMs);
+        h.confirmed.add(v);
+      }
       const last = h.caughtUpMs.get(v) ?? -Infinity;
-      if (nowMs - last <= this.#lagMs) out.push(v);
+      if (live(v) && nowMs - last <= this.#lagMs) inSync.add(v);
+      else h.confirmed.delete(v);
     }
     h.previousEnd = g.logEndOffset;
-    return out.sort((a, b) => a - b);
+    // In replica order, as the controller records it, so every node lists it alike.
+    h.isr = h.replicas.filter((v) => inSync.has(v));
   }
 
   /** Reports leaderships and in-sync sets the image does not show yet. */
@@ -413,8 +445,8 @@ export class ReplicaManager {
     for (const h of this.#hosted.values()) {
       const g = h.group;
       if (g.role !== "leader" || g.failure !== undefined) continue;
-      const isr = this.#inSync(h, nowMs);
-      h.isr = isr;
+      this.#sampleIsr(h, image, nowMs);
+      const isr = h.isr;
       this.#rebalance(h, image, nowMs);
       if (h.reporting || nowMs < h.nextReportMs) continue;
       const recorded = image.describeTopic(h.topic)?.partitions[h.partition];
@@ -479,6 +511,12 @@ function readMirroredAt(dataDir: string): number {
     throw new StorageError("corrupt", `Cannot read "${dataDir}/${MIRROR_FILE}": bad contents`);
   }
   return offset;
+}
+
+/** Whether a leader committed an entry of its own term (its first entry is past the commit). */
+function committedInTerm(g: RaftGroup): boolean {
+  const last = g.log.termBoundaries().at(-1);
+  return last !== undefined && last.term === g.term && g.commitOffset > last.start;
 }
 
 function key(topic: string, partition: number): string {

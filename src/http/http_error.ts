@@ -110,5 +110,7 @@ export function fromPartitionError(kind: PartitionErrorKind, message: string): H
       return new HttpError(421, 42101, message);
     case "timed_out":
       return new HttpError(504, 50401, message);
+    case "offset_not_available":
+      return new HttpError(503, 50303, message);
   }
 }

@@ -530,6 +530,12 @@ export class Controller {
       if (p === undefined) return error("unknown_topic", `${what}: unknown partition`);
       const bad = alterPartitionProblem(req, p);
       if (bad !== undefined) return error("invalid_request", `${what}: ${bad}`);
+      // KIP-841: a fenced (or unknown) broker is not eligible for the ISR, whatever a leader
+      // with an older view of the metadata believes; the leader retries with a fresher one.
+      const ineligible = req.isr.find((id) => image.broker(id)?.fenced !== false);
+      if (ineligible !== undefined) {
+        return error("invalid_request", `${what}: ISR member "${ineligible}" is fenced`);
+      }
       // Raft elects at most one leader per term (§5.2): an older term is a deposed leader,
       // and a same-term report naming another leader than the recorded one is a bug or a
       // replay of a stale process; neither may overwrite the record (KIP-497 answers these

@@ -45,6 +45,8 @@ export function partitionErrorCode(kind: PartitionErrorKind): ErrorCodeValue {
       return ErrorCode.NOT_LEADER_OR_FOLLOWER;
     case "timed_out":
       return ErrorCode.REQUEST_TIMED_OUT;
+    case "offset_not_available":
+      return ErrorCode.OFFSET_NOT_AVAILABLE;
   }
 }
 
