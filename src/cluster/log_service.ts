@@ -25,6 +25,7 @@ import { type Clock, FrameDecodeError, StorageError } from "../util/mod.ts";
 import { isInternalTopic } from "./internal_topics.ts";
 import { ProducerStateTable } from "./producer_state.ts";
 import type { ReplicaHandle } from "./replica_manager.ts";
+import { realScheduler, type Scheduler, type Timer } from "./transport/mod.ts";
 
 /** In-sync replicas of every partition on a single node: the node itself. */
 export const SINGLE_NODE_ISR = 1;
@@ -107,6 +108,11 @@ export interface LogServiceOptions {
   replicas?: ReplicaDirectory;
   /** Cluster mode: asks the controller to create a topic a client named (auto-creation). */
   requestTopic?: (name: string) => void;
+  /**
+   * Timers of long polls and of waits for the replication quorum (default: the process's),
+   * so a simulation drives them on virtual time with `clock`.
+   */
+  scheduler?: Scheduler;
 }
 
 /** The replicas of a node, as the produce and fetch paths need them. */
@@ -141,6 +147,7 @@ type Waiter = () => void;
 export class LogService {
   readonly store: TopicStore;
   readonly #options: LogServiceOptions;
+  readonly #scheduler: Scheduler;
   #producers = new Map<string, ProducerStateTable>();
   /** Cluster mode: producer state per replicated partition, rebuilt at each leader epoch. */
   #replicaProducers = new Map<string, { epoch: number; table: ProducerStateTable }>();
@@ -151,6 +158,7 @@ export class LogService {
   constructor(store: TopicStore, options: LogServiceOptions) {
     this.store = store;
     this.#options = options;
+    this.#scheduler = options.scheduler ?? realScheduler;
   }
 
   /** True in cluster mode (partitions are served by their Raft groups). */
@@ -374,8 +382,9 @@ export class LogService {
     const verdict = table.check(h.producerId, h.producerEpoch, h.baseSequence, h.recordCount);
     if (verdict.type === "duplicate") {
       // Acknowledged once the original is committed (after a leader change it may not be).
-      const deadline = Date.now() + timeoutMs;
-      for (let i = 0; i < 10_000; i++) {
+      const deadline = this.#options.clock.monotonicMs() + timeoutMs;
+      // Bounded by count as well as by time (a virtual clock may stand still meanwhile).
+      for (let i = 0; i <= Math.ceil(timeoutMs / 100); i++) {
         const now = this.leaderReplica(topic, partition);
         if (now.type === "error") return now;
         if (now.handle.highWatermark > verdict.baseOffset) {
@@ -387,7 +396,7 @@ export class LogService {
             duplicate: true,
           };
         }
-        const left = deadline - Date.now();
+        const left = deadline - this.#options.clock.monotonicMs();
         if (left <= 0) break;
         await this.waitForDataWithin([[topic, partition]], Math.min(left, 100), []);
       }
@@ -442,9 +451,9 @@ export class LogService {
       bytes = bytes.slice();
       stampLogAppendTime(bytes, appendTime);
     }
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let timer: Timer | undefined;
     const expired = new Promise<"timeout">((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), Math.max(0, timeoutMs));
+      timer = this.#scheduler.setTimer(() => resolve("timeout"), Math.max(0, timeoutMs));
     });
     try {
       const r = await Promise.race([handle.propose(bytes), expired]);
@@ -465,7 +474,7 @@ export class LogService {
         duplicate: false,
       };
     } finally {
-      clearTimeout(timer);
+      timer?.cancel();
     }
   }
 
@@ -639,7 +648,7 @@ export class LogService {
   ): Promise<boolean> {
     const wake = new AbortController();
     let timedOut = false;
-    const timer = setTimeout(() => {
+    const timer = this.#scheduler.setTimer(() => {
       timedOut = true;
       wake.abort();
     }, Math.max(0, ms));
@@ -649,7 +658,7 @@ export class LogService {
     try {
       await this.waitForData(keys, wake.signal);
     } finally {
-      clearTimeout(timer);
+      timer.cancel();
       for (const s of signals) s.removeEventListener("abort", onAbort);
     }
     return timedOut;
