@@ -4,7 +4,7 @@
  * driven from one seed. Every node applies the same `MetadataImage`, which the test builds
  * and changes, and a fake controller answers leadership reports with the controller's rule
  * (`Controller.alterPartition`: a newer epoch, or the same epoch with the same or no recorded
- * leader) by applying a `partition` record to that image.
+ * leader; no fenced broker in the ISR, KIP-841) by applying a `partition` record to that image.
  *
  * After every simulated event the fixture waits until every Raft group has finished the I/O
  * that event caused (and the microtasks of reconciliation passes and produce paths ran), so a
@@ -215,6 +215,12 @@ export class SimReplicaCluster {
       this.violations.push(
         `node ${from} reported a malformed ISR [${isr}] for partition ${partition}`,
       );
+      record(false);
+      return { type: "invalid_request" };
+    }
+    // KIP-841, as `Controller.alterPartition`: a fenced (or unknown) broker is not eligible
+    // for the ISR, whatever the leader believes; the leader retries with a fresher view.
+    if (isr.some((i) => this.image.broker(i)?.fenced !== false)) {
       record(false);
       return { type: "invalid_request" };
     }

@@ -7,7 +7,10 @@
  * and ListOffsets on the leader up to the commit end, byte-identical replicas; acks=all with
  * min.insync.replicas against the leader's in-sync set; an idempotent retry sent to a new
  * leader after a crash answered as a duplicate at its original offset; and the replication
- * quorum W (`replication.quorum`) deciding what commits with replicas cut off.
+ * quorum W (`replication.quorum`) deciding what commits with replicas cut off. Regressions
+ * (b5b5cfa): a new leader neither counting nor reporting a crashed, fenced broker; an
+ * idempotent retry after timed_out answered as a duplicate; ListOffsets latest never going
+ * back on a new leader (OFFSET_NOT_AVAILABLE until it commits in its term).
  */
 import assert from "node:assert/strict";
 import { buildBatch } from "../records/mod.ts";
@@ -27,6 +30,12 @@ import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type ProduceOutcome } from "./log
 const SEEDS = (Deno.env.get("SIM_SEEDS") ?? "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20")
   .split(",").map(Number);
 const ALL: NodeId[] = [nodeId(1), nodeId(2), nodeId(3)];
+/**
+ * ListOffsets' answer while a new leader's high watermark is unknown (KIP-207). Typed wide so
+ * this file also compiles against code from before the kind existed (to check a regression
+ * test fails there).
+ */
+const NOT_AVAILABLE: string = "offset_not_available";
 /** Fetch bound large enough for every scenario's log. */
 const FETCH_BYTES = 1 << 20;
 
@@ -331,6 +340,206 @@ Deno.test("LogService cluster mode: replication.quorum=1 commits on the leader a
       for (const f of ALL) {
         assert.deepEqual(c.logBytes(f, 0, hw), c.logBytes(leader, 0, hw), `seed ${seed}: ${f}`);
       }
+    } finally {
+      await c.close();
+    }
+  }
+});
+
+// Regression (b5b5cfa): a new leader gave every voter a grace period, so for isrLagMs it
+// listed the crashed, fenced leader in its ISR, reported it, and acknowledged acks=all
+// under min.insync.replicas=3 with two live replicas.
+Deno.test("LogService cluster mode: a new leader neither counts nor reports a crashed, fenced broker", async () => {
+  const lagMs = 300;
+  for (const seed of SEEDS) {
+    const c = await SimReplicaCluster.start({
+      seed,
+      isrLagMs: lagMs,
+      configs: { "min.insync.replicas": "3" },
+      faults: { delayMaxMs: 1 + (seed % 4) },
+    });
+    try {
+      const old = await c.settledLeader();
+      assert.ok(await c.runUntil(() => isrOf(c).length === 3, 5 * lagMs), `seed ${seed}: ISR`);
+      okOffset(
+        await c.produce(old, textBatch(`s${seed}-a`, 1), { acksAll: true }),
+        `seed ${seed} acks=all with three in sync`,
+      );
+      const oldTerm = c.group(old)?.term ?? -1;
+      const reportsBefore = c.reports.length;
+      await c.crash(old);
+      const live = ALL.filter((id) => id !== old);
+      assert.deepEqual([...isrOf(c)], live, `seed ${seed}: recorded ISR after fencing`);
+      // After every step: no live node's view counts or lists the fenced broker.
+      const seen: string[] = [];
+      const watch = () => {
+        for (const id of live) {
+          const n = c.node(id);
+          const set = n.manager.inSyncSet(TOPIC, 0);
+          const counted = n.manager.replica(TOPIC, 0)?.inSyncReplicas ?? 0;
+          const listed = n.view.placement(TOPIC, 1)[0]?.isr ?? [];
+          if (set?.includes(old) || counted > live.length || listed.includes(old)) {
+            seen.push(`${c.net.nowMs} ms: node ${id} [${set}] ${counted} [${listed}]`);
+          }
+        }
+        if (isrOf(c).includes(old)) seen.push(`${c.net.nowMs} ms: recorded [${isrOf(c)}]`);
+      };
+      const elected = await c.runUntil(() => {
+        watch();
+        const l = c.leaderOf();
+        return l !== undefined && (c.group(l)?.term ?? -1) > oldTerm;
+      }, 5_000);
+      const next = c.leaderOf();
+      assert.ok(elected && next !== undefined, `seed ${seed}: no new leader`);
+      // At once, while a grace period would still count the fenced broker.
+      const endBefore = c.group(next)?.logEndOffset;
+      const refused = await c.produce(next, textBatch(`s${seed}-b`, 1), { acksAll: true });
+      assert.equal(
+        refused.type === "error" && refused.kind,
+        "not_enough_replicas",
+        `seed ${seed}: acks=all on the new leader ${JSON.stringify(refused)}`,
+      );
+      assert.equal(c.group(next)?.logEndOffset, endBefore, `seed ${seed}: refused but written`);
+      // Past the grace period a new leader used to give every voter.
+      await c.runUntil(() => {
+        watch();
+        return false;
+      }, 2 * lagMs);
+      assert.deepEqual(
+        seen.slice(0, 5),
+        [],
+        `seed ${seed}: the fenced broker ${old} counted or listed at ${seen.length} steps`,
+      );
+      const reports = c.reports.slice(reportsBefore).filter((r) => r.from === next);
+      assert.deepEqual(
+        reports.filter((r) => r.isr.includes(old)).map((r) => `${r.atMs} ms [${r.isr}]`),
+        [],
+        `seed ${seed}: reports naming the fenced broker ${old}`,
+      );
+      assert.ok(reports.some((r) => r.accepted), `seed ${seed}: no accepted report of ${next}`);
+      assert.deepEqual([...isrOf(c)], live, `seed ${seed}: recorded ISR`);
+      const again = await c.produce(next, textBatch(`s${seed}-c`, 1), { acksAll: true });
+      assert.equal(again.type === "error" && again.kind, "not_enough_replicas", `seed ${seed}`);
+      okOffset(
+        await c.produce(next, textBatch(`s${seed}-d`, 1), { acksAll: false }),
+        `seed ${seed} acks=1`,
+      );
+      // Back and caught up, the broker counts again.
+      c.restart(old);
+      assert.ok(await c.runUntil(() => isrOf(c).length === 3, 10 * lagMs), `seed ${seed}: regrow`);
+      okOffset(
+        await c.produce(next, textBatch(`s${seed}-e`, 1), { acksAll: true }),
+        `seed ${seed} acks=all after the restart`,
+      );
+      const got = fetched(c, next).batches.flatMap((b) => b.values);
+      assert.deepEqual(got, [`s${seed}-a-0`, `s${seed}-d-0`, `s${seed}-e-0`], `seed ${seed}`);
+      assert.deepEqual(c.violations, [], `seed ${seed}: violations`);
+    } finally {
+      await c.close();
+    }
+  }
+});
+
+// Regression (b5b5cfa): a timed-out idempotent batch still committed, and its retry, checked
+// against a producer table that never saw it, was appended a second time.
+Deno.test("LogService cluster mode: an idempotent batch retried after timed_out is a duplicate at its original offset", async () => {
+  const pid = 77n;
+  for (const seed of SEEDS) {
+    const c = await SimReplicaCluster.start({ seed, faults: { delayMaxMs: 1 + (seed % 4) } });
+    try {
+      const leader = await c.settledLeader();
+      const batch = idempotentBatch(`s${seed}`, 2, pid, 0);
+      // Virtual time stands still while the (wall-clock) timeout of 0 ms runs out, so no
+      // follower acknowledges first.
+      const first = await c.node(leader).logs.produce(TOPIC, 0, batch, true, { timeoutMs: 0 });
+      assert.equal(
+        first.type === "error" && first.kind,
+        "timed_out",
+        `seed ${seed}: first answer ${JSON.stringify(first)}`,
+      );
+      // Odd seeds retry at once (the original not committed yet), even ones after it was.
+      if (seed % 2 === 0) await c.runFor(100);
+      const retry = await c.produce(leader, batch);
+      await c.runFor(100);
+      assert.equal(c.leaderOf(), leader, `seed ${seed}: leadership moved`);
+      const { batches } = fetched(c, leader);
+      const base = batches[0]?.baseOffset ?? -1;
+      assert.deepEqual(
+        batches,
+        [{ baseOffset: base, values: values(`s${seed}`, 2) }],
+        `seed ${seed}: log`,
+      );
+      assert.deepEqual(
+        retry.type === "ok" && [retry.baseOffset, retry.duplicate],
+        [base, true],
+        `seed ${seed}: retry ${JSON.stringify(retry)}`,
+      );
+      // The producer goes on with its next sequence.
+      const more = await c.produce(leader, idempotentBatch(`s${seed}-next`, 1, pid, 2));
+      assert.ok(okOffset(more, `seed ${seed} next`) >= base + 2, `seed ${seed}: next offset`);
+      assert.equal(more.type === "ok" && more.duplicate, false, `seed ${seed}: next duplicate`);
+    } finally {
+      await c.close();
+    }
+  }
+});
+
+// Regression (b5b5cfa): before it committed an entry of its own term, a new leader answered
+// ListOffsets latest from a commit end that could lag what its predecessor acknowledged.
+Deno.test("LogService cluster mode: ListOffsets latest never goes back after a leader change", async () => {
+  for (const seed of SEEDS) {
+    const c = await SimReplicaCluster.start({ seed, faults: { delayMaxMs: 1 + (seed % 4) } });
+    try {
+      const old = await c.settledLeader();
+      let acked = 0;
+      for (let i = 0; i < 3; i++) {
+        const base = okOffset(await c.produce(old, textBatch(`s${seed}-${i}`, 2)), `seed ${seed}`);
+        acked = base + 2;
+      }
+      const before = c.node(old).logs.listOffset(TOPIC, 0, LATEST_TIMESTAMP);
+      assert.equal(before.type === "ok" && before.offset, acked, `seed ${seed}: latest before`);
+      const oldTerm = c.group(old)?.term ?? -1;
+      await c.crash(old);
+      const live = ALL.filter((id) => id !== old);
+      // After every step, every live node answers latest at or past the acknowledged end,
+      // OFFSET_NOT_AVAILABLE (a leader yet to commit in its term) or NOT_LEADER.
+      const problems: string[] = [];
+      let unavailable = 0;
+      const check = (): boolean => {
+        let answered = false;
+        for (const id of live) {
+          const r = c.node(id).logs.listOffset(TOPIC, 0, LATEST_TIMESTAMP);
+          const g = c.group(id);
+          const at =
+            `${c.net.nowMs} ms: node ${id} (${g?.role} term ${g?.term} commit ${g?.commitOffset})`;
+          if (r.type === "ok") {
+            answered = true;
+            if (r.offset < acked) problems.push(`${at}: latest ${r.offset} < ${acked}`);
+            if (r.leaderEpoch <= oldTerm) problems.push(`${at}: epoch ${r.leaderEpoch}`);
+          } else if (r.kind === NOT_AVAILABLE) {
+            unavailable++;
+            if (g?.role !== "leader") problems.push(`${at}: offset_not_available off a leader`);
+          } else if (r.kind !== "not_leader") {
+            problems.push(`${at}: ${r.kind} ${r.message}`);
+          }
+        }
+        return answered;
+      };
+      const answered = await c.runUntil(check, 5_000);
+      assert.deepEqual(problems, [], `seed ${seed}: ListOffsets latest after the crash`);
+      assert.ok(answered, `seed ${seed}: no leader answered latest`);
+      assert.ok(unavailable > 0, `seed ${seed}: the new leader never answered not available`);
+      const next = c.leaderOf();
+      assert.ok(next !== undefined, `seed ${seed}: no leader`);
+      const after = c.node(next).logs.listOffset(TOPIC, 0, LATEST_TIMESTAMP);
+      assert.ok(
+        after.type === "ok" && after.offset >= acked &&
+          after.offset === c.group(next)?.commitOffset,
+        `seed ${seed}: latest ${JSON.stringify(after)} after ${acked}`,
+      );
+      // The earliest offset does not depend on the commit end; it is always answered.
+      const earliest = c.node(next).logs.listOffset(TOPIC, 0, EARLIEST_TIMESTAMP);
+      assert.equal(earliest.type === "ok" && earliest.offset, 0, `seed ${seed}: earliest`);
     } finally {
       await c.close();
     }

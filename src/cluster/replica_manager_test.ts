@@ -8,7 +8,9 @@
  * follower is cut off and growing back after it heals; a new leader at a higher epoch after
  * the leader crashes; preferred-leader rebalancing (and none when it is off); the mirror
  * keeping local data when started from an image older than its MIRROR_FILE and dropping it
- * from a newer one; and runs replaying exactly from their seed.
+ * from a newer one; and runs replaying exactly from their seed. Regressions (b5b5cfa): the
+ * ISR staying whole under steady load with frequent reads, and a restart from an image naming
+ * an earlier topic of the same name never opening that topic's group over the current data.
  */
 import assert from "node:assert/strict";
 import { TopicStore } from "../storage/mod.ts";
@@ -279,6 +281,74 @@ Deno.test("ReplicaManager simulation replays exactly from its seed", async () =>
   }
 });
 
+// Regression (b5b5cfa): every read (produce's replica(), inSyncSet(), Metadata's placement)
+// re-sampled the ISR and moved the bar to the log end of that instant, so under steady load
+// no follower ever held it and the ISR collapsed to the leader after isrLagMs.
+Deno.test("ReplicaManager keeps every replica in sync under steady load and frequent reads", async () => {
+  const lagMs = 300;
+  const produceEveryMs = 2;
+  const runMs = 1_000;
+  for (const seed of SEEDS.slice(0, 5)) {
+    const c = await SimReplicaCluster.start({
+      seed,
+      isrLagMs: lagMs,
+      faults: { delayMinMs: 3, delayMaxMs: 5 },
+    });
+    let stopped = false;
+    try {
+      const leader = await c.settledLeader();
+      const full = await c.runUntil(() => recorded(c).isr.length === 3, 5 * lagMs);
+      assert.ok(full, `seed ${seed}: ISR ${recorded(c).isr} before the load`);
+      const node = c.node(leader);
+      // What the produce, fetch and Metadata paths read, several times between produces.
+      const read = () => {
+        node.manager.replica(TOPIC, 0);
+        node.manager.inSyncSet(TOPIC, 0);
+        node.view.placement(TOPIC, 1);
+      };
+      const pending: Array<Promise<unknown>> = [];
+      const failures: string[] = [];
+      let answered = 0;
+      const produceNext = () => {
+        if (stopped) return;
+        const tag = `s${seed}-${pending.length}`;
+        pending.push(
+          node.logs.produce(TOPIC, 0, textBatch(tag, 1), false).then((o) => {
+            answered++;
+            if (o.type === "error") failures.push(`${tag}: ${o.kind} ${o.message}`);
+          }),
+        );
+        read();
+        c.net.scheduler.setTimer(produceNext, produceEveryMs);
+      };
+      produceNext();
+      let shrunk: string | undefined;
+      await c.runUntil(() => {
+        read();
+        const own = sorted(node.manager.inSyncSet(TOPIC, 0));
+        const rec = recorded(c);
+        const ok = rec.isr.length === 3 && own?.length === 3 && rec.leader === leader;
+        shrunk ??= ok
+          ? undefined
+          : `at ${c.net.nowMs} ms: recorded [${rec.isr}] (leader ${rec.leader}), leader's [${own}]`;
+        return false;
+      }, runMs);
+      stopped = true;
+      assert.equal(shrunk, undefined, `seed ${seed}: ISR under load`);
+      assert.ok(pending.length >= runMs / produceEveryMs / 2, `seed ${seed}: ${pending.length}`);
+      const drained = await c.runUntil(() => answered === pending.length, 5_000);
+      assert.ok(drained, `seed ${seed}: ${pending.length - answered} produces unanswered`);
+      await Promise.all(pending);
+      assert.deepEqual(failures, [], `seed ${seed}: produce failures`);
+      assert.equal(node.manager.replica(TOPIC, 0)?.inSyncReplicas, 3, `seed ${seed}: counted`);
+      assert.deepEqual(c.violations, [], `seed ${seed}: violations`);
+    } finally {
+      stopped = true;
+      await c.close();
+    }
+  }
+});
+
 /** A one-node replica manager over `dir`, following `image`, on a one-node SimNetwork. */
 function soloManager(net: SimNetwork, dir: string, image: () => MetadataImage) {
   let manager: ReplicaManager | undefined = undefined;
@@ -435,4 +505,59 @@ Deno.test("ReplicaManager keeps local topics from an image older than its mirror
 /** An in-sync set (replica order) as ids in ascending order, or undefined. */
 function sorted(ids: readonly number[] | undefined): number[] | undefined {
   return ids === undefined ? undefined : [...ids].sort((a, b) => a - b);
+}
+
+const SOLO_NEXT_ID = "00000000-0000-4000-8000-00000000000b";
+
+// Regression (b5b5cfa): an image older than the mirror named the earlier topic "t" (id X),
+// and the manager opened Raft group "X/0" over the directory holding the later "t" (id Y).
+Deno.test("ReplicaManager restarted from an image naming an earlier topic of the same name reopens the current one", async () => {
+  for (const seed of SEEDS.slice(0, 5)) {
+    const net = new SimNetwork({ seed });
+    net.addNode(nodeId(1));
+    const dir = await Deno.makeTempDir({ prefix: "pyralog-mirror-" });
+    try {
+      // "t" is created with id X, deleted, and created again with id Y.
+      const first = soloRecords(SOLO_ID);
+      const records: MetadataRecord[] = [
+        ...first,
+        { type: "removeTopic", topicId: SOLO_ID },
+        ...soloRecords(SOLO_NEXT_ID).slice(2),
+      ];
+      const full = imageOf(records);
+      let node = soloManager(net, dir, () => full);
+      await node.manager.reconcile();
+      assert.equal(node.store.topic(TOPIC)?.id, SOLO_NEXT_ID, `seed ${seed}: mirrored id`);
+      assert.deepEqual(groupIds(node.manager), [`${SOLO_NEXT_ID}/0`], `seed ${seed}: groups`);
+      const bytes = await writeSolo(net, node.manager, seed);
+      await node.manager.close();
+      await node.store.close();
+
+      // Restarted with an image replayed only up to where "t" is X (older than the mirror).
+      const older = imageOf(records.slice(0, first.length));
+      assert.equal(older.describeTopic(TOPIC)?.id, SOLO_ID, `seed ${seed}: older image`);
+      node = soloManager(net, dir, () => older);
+      await node.manager.reconcile();
+      assert.equal(node.store.topic(TOPIC)?.id, SOLO_NEXT_ID, `seed ${seed}: local id changed`);
+      assert.ok(segmentFiles(dir).length > 0, `seed ${seed}: data files removed`);
+      assert.deepEqual(groupIds(node.manager), [], `seed ${seed}: a group over Y's data`);
+      // The image catches up: Y's group opens on Y's data, X's never did.
+      for (const r of records.slice(first.length)) older.apply(r, older.nextOffset);
+      await node.manager.reconcile();
+      assert.deepEqual(groupIds(node.manager), [`${SOLO_NEXT_ID}/0`], `seed ${seed}: reopened`);
+      const back = node.manager.replica(TOPIC, 0)?.log.read(0, 1 << 20);
+      assert.ok(back?.type === "ok", `seed ${seed}: replica reopened`);
+      assert.deepEqual(back.bytes, bytes, `seed ${seed}: data changed`);
+      await node.manager.close();
+      await node.store.close();
+    } finally {
+      await net.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  }
+});
+
+/** The Raft group ids a manager hosts, sorted. */
+function groupIds(manager: ReplicaManager): string[] {
+  return manager.hosted().map((h) => h.group.groupId).sort();
 }
