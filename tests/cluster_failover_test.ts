@@ -6,7 +6,9 @@
  *   epoch, acknowledgements continued after the kill, and the restarted node rejoins the ISR
  *   with its log caught up to the high watermark;
  * - flexible quorums (`replication.quorum` = W): with one follower stopped (SIGSTOP), W=3
- *   cannot acknowledge while W=1 can; after SIGCONT W=3 acknowledges again; W above the
+ *   cannot acknowledge while W=1 can; the leader drops the silent follower from the ISR, so
+ *   acks=all under min.insync.replicas=3 gets NOT_ENOUGH_REPLICAS while acks=1 succeeds;
+ *   after SIGCONT the follower rejoins the ISR and W=3 acknowledges again; W above the
  *   replication factor is refused with INVALID_CONFIG.
  *
  * Every wait is bounded; a failure prints every node's log tail.
@@ -14,6 +16,9 @@
 
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { startCluster } from "./helpers/cluster_process.ts";
+import { buildBatch } from "../src/records/mod.ts";
+import { produceRaw } from "./clients/kafka_ops.ts";
+import { WireClient } from "./clients/wire_client.ts";
 import {
   checkReplicasIdentical,
   createTopicCli,
@@ -21,6 +26,7 @@ import {
   duplicates,
   partitionView,
   producePython,
+  pyralogCli,
   readAllKcat,
   startStreamProducer,
   waitAgreedFullIsr,
@@ -37,6 +43,21 @@ const REJOIN_MS = 15_000;
 /** Acknowledgements wanted before the kill, and after it. */
 const ACKS_BEFORE = 200;
 const ACKS_AFTER = 200;
+/** A silent replica leaves the ISR (3 s lag) or a resumed one rejoins within this. */
+const ISR_CHANGE_MS = 15_000;
+/** Kafka error code (protocol guide, "Error Codes"). */
+const NOT_ENOUGH_REPLICAS = 19;
+
+/** A one-record batch with value `text`. */
+function oneRecord(text: string): Uint8Array {
+  return buildBatch({ records: [{ value: new TextEncoder().encode(text) }] });
+}
+
+/** A raw Kafka connection closed by `await using`. */
+async function openWire(host: string, port: number): Promise<WireClient & AsyncDisposable> {
+  const client = await WireClient.connect(host, port);
+  return Object.assign(client, { [Symbol.asyncDispose]: () => client.close() });
+}
 
 Deno.test("cluster failover: kill -9 of the leader under idempotent acks=all load loses no acknowledged record", async () => {
   await using cluster = await startCluster({ nodes: 3, fsync: "never" });
@@ -146,6 +167,10 @@ Deno.test("cluster flexible quorums: W=3 waits for every replica, W=1 does not, 
     ok(pid !== null);
     const leaders = [w1.leader, w3.leader].map((id) => cluster.node(id ?? -1).kafka).join(",");
 
+    const w1Leader = w1.leader ?? -1;
+    const w1Node = cluster.node(w1Leader);
+    await using wire = await openWire(w1Node.host, w1Node.kafkaPort);
+
     const warm = await producePython(leaders, "w3", 0, 10, 10_000);
     strictEqual(warm.acked.length, 10, JSON.stringify(warm));
 
@@ -158,9 +183,34 @@ Deno.test("cluster flexible quorums: W=3 waits for every replica, W=1 does not, 
       deepStrictEqual(slow.acked, [], "W=3 acknowledges nothing with a replica stopped");
       strictEqual(slow.errors.length, 10, JSON.stringify(slow));
       strictEqual(fast.acked.length, 10, `W=1 acknowledges: ${JSON.stringify(fast)}`);
+
+      // The leader drops the silent replica from the ISR, so acks=all under
+      // min.insync.replicas=3 is refused while acks=1 is not.
+      await waitFor(`node ${follower} to leave the ISR of w1`, ISR_CHANGE_MS, async () => {
+        const v = await partitionView(cluster, w1Leader, "w1");
+        return v?.leader === w1Leader && !v.in_sync_replicas.includes(follower);
+      }, () => describeViews(cluster, "w1"));
+      const alter = await pyralogCli([
+        ...["topic", "alter-config", "w1", "--set", "min.insync.replicas=3"],
+        ...["--brokers", leaders],
+      ]);
+      strictEqual(alter.code, 0, alter.stderr);
+      await waitFor(
+        "acks=all to be refused with NOT_ENOUGH_REPLICAS",
+        AGREE_MS,
+        async () =>
+          (await produceRaw(wire, "w1", 0, oneRecord("m3"), -1)).errorCode ===
+            NOT_ENOUGH_REPLICAS,
+      );
+      strictEqual((await produceRaw(wire, "w1", 0, oneRecord("acks1"), 1)).errorCode, 0);
     } finally {
       Deno.kill(pid, "SIGCONT");
     }
+    await waitFor(`node ${follower} to rejoin the ISR of w1`, ISR_CHANGE_MS, async () => {
+      const v = await partitionView(cluster, w1Leader, "w1");
+      return v?.leader === w1Leader && v.in_sync_replicas.includes(follower);
+    }, () => describeViews(cluster, "w1"));
+    strictEqual((await produceRaw(wire, "w1", 0, oneRecord("isr3"), -1)).errorCode, 0);
     const resumed = await producePython(leaders, "w3", 200, 10, 20_000);
     strictEqual(resumed.acked.length, 10, `W=3 acknowledges again: ${JSON.stringify(resumed)}`);
     const read = await readAllKcat(cluster.bootstrap, "w3");

@@ -272,6 +272,13 @@ export async function withLogs(cluster: PyralogCluster, fn: () => Promise<void>)
   }
 }
 
+/** Runs `pyralog ARGS...` (the CLI in main.ts), bounded. */
+export async function pyralogCli(args: string[]): Promise<CommandResult> {
+  return await runCommand(Deno.execPath(), ["run", "--allow-all", `${ROOT}main.ts`, ...args], {
+    timeoutMs: COMMAND_TIMEOUT_MS,
+  });
+}
+
 /**
  * `pyralog topic create` through Kafka CreateTopics; returns the per-topic rows of `--json`
  * (`error` is the Kafka error name or null).
@@ -284,9 +291,6 @@ export async function createTopicCli(
   configs: Record<string, string> = {},
 ): Promise<Array<{ topic: string; error: string | null; message: string | null }>> {
   const args = [
-    "run",
-    "--allow-all",
-    `${ROOT}main.ts`,
     "topic",
     "create",
     topic,
@@ -294,7 +298,7 @@ export async function createTopicCli(
     ...Object.entries(configs).flatMap(([k, v]) => ["--config", `${k}=${v}`]),
     ...["--brokers", bootstrap, "--json"],
   ];
-  const r = await runCommand(Deno.execPath(), args, { timeoutMs: COMMAND_TIMEOUT_MS });
+  const r = await pyralogCli(args);
   try {
     return JSON.parse(r.stdout);
   } catch {
