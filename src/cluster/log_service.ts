@@ -25,6 +25,7 @@ import { type Clock, FrameDecodeError, StorageError } from "../util/mod.ts";
 import { isInternalTopic } from "./internal_topics.ts";
 import { ProducerStateTable } from "./producer_state.ts";
 import type { ReplicaHandle } from "./replica_manager.ts";
+import type { ProposeResult } from "./replication/mod.ts";
 import { realScheduler, type Scheduler, type Timer } from "./transport/mod.ts";
 
 /** In-sync replicas of every partition on a single node: the node itself. */
@@ -353,12 +354,21 @@ export class LogService {
   }
 
   /** Runs `task` after every earlier task of `key` settled. */
-  #chained<T>(key: string, task: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `task` after every earlier task of `key` settled, and after the proposals they left
+   * pending (a batch that timed out may still commit: the producer's next batch is checked
+   * only once that is decided).
+   */
+  #chained<T>(
+    key: string,
+    task: () => Promise<{ outcome: T; pending?: Promise<unknown> | undefined }>,
+  ): Promise<T> {
     const previous = this.#producerChains.get(key) ?? Promise.resolve();
-    const run = previous.then(task);
-    // The chain continues whatever the outcome; outcomes are values, so `run` rejects only
+    const step = previous.then(task);
+    const run = step.then((r) => r.outcome);
+    // The chain continues whatever the outcome; outcomes are values, so `step` rejects only
     // on a bug, which the caller's await reports.
-    const tail = run.then(() => {}, () => {});
+    const tail = step.then((r) => r.pending).then(() => {}, () => {});
     this.#producerChains.set(key, tail);
     tail.then(() => {
       if (this.#producerChains.get(key) === tail) this.#producerChains.delete(key);
@@ -373,10 +383,10 @@ export class LogService {
     h: BatchHeader,
     logAppendTime: boolean,
     timeoutMs: number,
-  ): Promise<ProduceOutcome> {
+  ): Promise<{ outcome: ProduceOutcome; pending?: Promise<unknown> | undefined }> {
     // Leadership may have moved while this batch waited for the producer's previous one.
     const replica = this.leaderReplica(topic, partition);
-    if (replica.type === "error") return replica;
+    if (replica.type === "error") return { outcome: replica };
     const handle = replica.handle;
     const table = this.#replicaProducerTable(topic, partition, handle);
     const verdict = table.check(h.producerId, h.producerEpoch, h.baseSequence, h.recordCount);
@@ -386,55 +396,92 @@ export class LogService {
       // Bounded by count as well as by time (a virtual clock may stand still meanwhile).
       for (let i = 0; i <= Math.ceil(timeoutMs / 100); i++) {
         const now = this.leaderReplica(topic, partition);
-        if (now.type === "error") return now;
+        if (now.type === "error") return { outcome: now };
         if (now.handle.highWatermark > verdict.baseOffset) {
           return {
-            type: "ok",
-            baseOffset: verdict.baseOffset,
-            logAppendTimeMs: verdict.logAppendTimeMs,
-            logStartOffset: now.handle.log.logStartOffset,
-            duplicate: true,
+            outcome: {
+              type: "ok",
+              baseOffset: verdict.baseOffset,
+              logAppendTimeMs: verdict.logAppendTimeMs,
+              logStartOffset: now.handle.log.logStartOffset,
+              duplicate: true,
+            },
           };
         }
         const left = deadline - this.#options.clock.monotonicMs();
         if (left <= 0) break;
         await this.waitForDataWithin([[topic, partition]], Math.min(left, 100), []);
       }
-      return err("timed_out", `Duplicate batch of "${topic}-${partition}" is not committed yet`);
+      return {
+        outcome: err(
+          "timed_out",
+          `Duplicate batch of "${topic}-${partition}" is not committed yet`,
+        ),
+      };
     }
     if (verdict.type === "fenced") {
-      return err(
-        "invalid_producer_epoch",
-        `Producer epoch "${h.producerEpoch}" is older than "${verdict.currentEpoch}"`,
-      );
+      return {
+        outcome: err(
+          "invalid_producer_epoch",
+          `Producer epoch "${h.producerEpoch}" is older than "${verdict.currentEpoch}"`,
+        ),
+      };
     }
     if (verdict.type === "outOfOrder") {
-      return err(
-        "out_of_order_sequence",
-        `Expected sequence "${verdict.expected}", got "${verdict.got}"`,
-      );
+      return {
+        outcome: err(
+          "out_of_order_sequence",
+          `Expected sequence "${verdict.expected}", got "${verdict.got}"`,
+        ),
+      };
     }
     const epoch = handle.leaderEpoch;
-    const o = await this.#propose(topic, partition, handle, bytes, logAppendTime, timeoutMs);
-    const current = this.#replicaProducers.get(`${topic}\u0000${partition}`);
-    if (o.type === "error" && current?.table === table) {
-      // The batch may still be in the log (a timeout, a lost leadership): forget the table so
-      // the next check rebuilds it from the log and sees the batch if it is there, and a
-      // retry is answered as a duplicate instead of being appended again.
-      this.#replicaProducers.delete(`${topic}\u0000${partition}`);
-    }
-    if (o.type === "ok" && current?.epoch === epoch && current.table === table) {
+    const tableKey = `${topic}\u0000${partition}`;
+    const record = (baseOffset: number, appendTimeMs: number) => {
+      const current = this.#replicaProducers.get(tableKey);
+      if (current?.epoch !== epoch || current.table !== table) return;
       table.record(
         h.producerId,
         h.producerEpoch,
         h.baseSequence,
         h.recordCount,
-        o.baseOffset,
-        o.logAppendTimeMs,
+        baseOffset,
+        appendTimeMs,
         h.maxTimestamp,
       );
+    };
+    const forget = () => {
+      // The log decides now: the next check rebuilds the table from it.
+      if (this.#replicaProducers.get(tableKey)?.table === table) {
+        this.#replicaProducers.delete(tableKey);
+      }
+    };
+    let proposal: Promise<ProposeResult> | undefined;
+    const o = await this.#propose(
+      topic,
+      partition,
+      handle,
+      bytes,
+      logAppendTime,
+      timeoutMs,
+      (p) => (proposal = p),
+    );
+    if (o.type === "ok") {
+      record(o.baseOffset, o.logAppendTimeMs);
+      return { outcome: o };
     }
-    return o;
+    if (o.kind !== "timed_out" || proposal === undefined) {
+      forget();
+      return { outcome: o };
+    }
+    // Timed out, yet the batch may still commit (or still wait in the group's queue): the
+    // producer's next batch (its retry, most likely) waits for the decision, so it is
+    // answered as a duplicate rather than appended a second time.
+    const decided = proposal.then(
+      (r) => (r.type === "ok" ? record(r.baseOffset, -1) : forget()),
+      () => forget(),
+    );
+    return { outcome: o, pending: decided };
   }
 
   async #propose(
@@ -444,6 +491,7 @@ export class LogService {
     bytes: Uint8Array,
     logAppendTime: boolean,
     timeoutMs: number,
+    track?: (proposal: Promise<ProposeResult>) => void,
   ): Promise<ProduceOutcome> {
     let appendTime = -1;
     if (logAppendTime) {
@@ -456,7 +504,9 @@ export class LogService {
       timer = this.#scheduler.setTimer(() => resolve("timeout"), Math.max(0, timeoutMs));
     });
     try {
-      const r = await Promise.race([handle.propose(bytes), expired]);
+      const proposal = handle.propose(bytes);
+      track?.(proposal);
+      const r = await Promise.race([proposal, expired]);
       if (r === "timeout") {
         // As Kafka's REQUEST_TIMED_OUT: the batch may still be committed later.
         return err(

@@ -545,3 +545,46 @@ Deno.test("LogService cluster mode: ListOffsets latest never goes back after a l
     }
   }
 });
+
+Deno.test("a re-elected leader counts no in-sync replica from its earlier term", async () => {
+  // Seeds 1-10: in 3, 5, 7, 8 and 10 the first leader wins again after the preferred one
+  // crashes, and counted its earlier term's ISR (3) until its first sample of the new term.
+  for (const seed of SEEDS.slice(0, 10)) {
+    const c = await SimReplicaCluster.start({
+      seed,
+      preferredLeaderDelayMs: 200,
+      configs: { "min.insync.replicas": "3" },
+    });
+    try {
+      const preferred = nodeId(1);
+      c.isolate(preferred);
+      await c.settledLeader();
+      c.net.healAll();
+      const moved = await c.runUntil(
+        () =>
+          c.leaderOf() === preferred &&
+          c.image.topicById(TOPIC_ID)?.partitions[0]?.leader === preferred,
+        5000,
+      );
+      assert.ok(moved, `seed ${seed}: leadership back on the preferred replica`);
+      const term = c.group(preferred)?.term ?? -1;
+      await c.crash(preferred);
+      const elected = await c.runUntil(() => {
+        const l = c.leaderOf();
+        return l !== undefined && (c.group(l)?.term ?? -1) > term;
+      }, 5000);
+      assert.ok(elected, `seed ${seed}: a new leader`);
+      const next = c.leaderOf() as NodeId;
+      const counted = c.manager(next).replica(TOPIC, 0)?.inSyncReplicas ?? -1;
+      assert.ok(counted <= 2, `seed ${seed}: node ${next} counts ${counted} in sync with 1 dead`);
+      const o = await c.produce(next, textBatch(`s${seed}`, 1), { acksAll: true });
+      assert.equal(
+        o.type === "error" ? o.kind : o.type,
+        "not_enough_replicas",
+        `seed ${seed}: acks=all with min.insync.replicas=3 and a dead replica`,
+      );
+    } finally {
+      await c.close();
+    }
+  }
+});

@@ -193,7 +193,12 @@ export class ReplicaManager {
       highWatermark: g.commitOffset,
       highWatermarkKnown: leading && committedInTerm(g),
       // Only voters that caught up in this term count (not a new term's grace period).
-      inSyncReplicas: leading ? h.isr.filter((v) => h.confirmed.has(v)).length : 0,
+      // Until the first sample of a new term only the leader itself is known to hold it all.
+      inSyncReplicas: !leading
+        ? 0
+        : h.term === g.term
+        ? h.isr.filter((v) => h.confirmed.has(v)).length
+        : 1,
       propose: (batch) => g.propose(batch),
       epochs: () => g.log.termBoundaries().map((b) => ({ epoch: b.term, startOffset: b.start })),
     };
