@@ -320,7 +320,10 @@ export class LogService {
           `Batch record count "${header.recordCount}" does not match its offset delta "${header.lastOffsetDelta}"`,
         );
       }
-      if (!verifyBatchCrc(bytes)) {
+      // Several batches are checked whole before any is proposed (none half-accepted); one
+      // batch is checked by the Raft group's proposal check alone (the CRC is the costliest
+      // step of a produce: not done twice).
+      if (batches.list.length > 1 && !verifyBatchCrc(bytes)) {
         return err("corrupt", `Record batch ${i} of "${topic}-${partition}" fails its CRC`);
       }
     }
@@ -515,7 +518,14 @@ export class LogService {
         );
       }
       if (r.type === "notLeader") return notLeader(topic, partition, r.leader);
-      if (r.type === "refused") return err("invalid_record", r.reason);
+      if (r.type === "refused") {
+        return err(r.reason.includes("CRC") ? "corrupt" : "invalid_record", r.reason);
+      }
+      if (r.type === "busy") {
+        // A transfer in progress or the uncommitted bound: retriable; the client refreshes
+        // metadata and tries again (NOT_LEADER_OR_FOLLOWER, never a fatal INVALID_RECORD).
+        return err("not_leader", `Cannot write "${topic}-${partition}" now: ${r.reason}`);
+      }
       return {
         type: "ok",
         baseOffset: r.baseOffset,

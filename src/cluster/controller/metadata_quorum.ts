@@ -101,6 +101,8 @@ export class MetadataQuorum implements ControllerQuorum {
       return { type: "refused", reason: `Cannot propose metadata: ${err.message}` };
     }
     const r = await this.#group.propose(batch);
+    // A busy leader (a transfer, the uncommitted bound) refuses for now; the caller retries.
+    if (r.type === "busy") return { type: "refused", reason: r.reason };
     if (r.type !== "ok") return r;
     this.catchUp();
     if (this.image.nextOffset <= r.lastOffset) {

@@ -27,8 +27,9 @@
  * `notLeader` with the known leader, `refused` with a reason. The Raft term is the Kafka
  * leader epoch and the commit end the high watermark (KIP-101, KIP-595).
  *
- * Must not: call the core between `ready()` and `advance()`, send before persisting (step
- * 4 after 1-3), or keep a timer after `close()`.
+ * Must not: call the core between `ready()` and `advance()`, send a message that promises
+ * stored state (votes, append answers) before persisting (step 4 after 1-3; a leader's own
+ * appends and heartbeats may go out during its sync), or keep a timer after `close()`.
  */
 import {
   type Durability,
@@ -71,6 +72,8 @@ export const HARD_STATE_FILE = "raft-hard-state";
 export const DEFAULT_MAX_INBOX = 10_000;
 /** Default flush interval of write caching. */
 export const DEFAULT_FLUSH_INTERVAL_MS = 5;
+/** Messages only a leader sends, which promise nothing durable of the sender's log. */
+const LEADER_SENDS: ReadonlySet<Message["type"]> = new Set(["append", "heartbeat"]);
 /** Rounds one pump runs before yielding to the event loop. */
 const ROUNDS_PER_PUMP_MAX = 64;
 /** Largest hard-state file accepted. */
@@ -113,7 +116,9 @@ export interface RaftGroupOptions {
 export type ProposeResult =
   | { readonly type: "ok"; readonly baseOffset: Offset; readonly lastOffset: Offset }
   | { readonly type: "notLeader"; readonly leader: NodeId | undefined }
-  | { readonly type: "refused"; readonly reason: string };
+  | { readonly type: "refused"; readonly reason: string }
+  /** The leader cannot take it now (a leadership transfer, too much uncommitted): retry. */
+  | { readonly type: "busy"; readonly reason: string };
 
 type Input =
   | { readonly type: "message"; readonly msg: Message }
@@ -444,9 +449,21 @@ export class RaftGroup {
         this.#rewrites++;
       }
       const synced = this.#persist(rd);
-      if (synced !== undefined) await synced;
-      if (this.#closed) return; // the node is dropped with the group
-      this.#send(rd.messages);
+      if (synced !== undefined) {
+        // A leader's appends and heartbeats promise nothing about its own log (it counts
+        // its copy toward commit only after `advance`, once synced), so they leave while
+        // the log syncs (Raft thesis §10.2.1): the followers' fsyncs overlap the leader's.
+        const early = rd.messages.filter((m) => LEADER_SENDS.has(m.type));
+        if (early.length > 0) this.#send(early);
+        await synced;
+        if (this.#closed) return; // the node is dropped with the group
+        this.#send(
+          early.length > 0 ? rd.messages.filter((m) => !LEADER_SENDS.has(m.type)) : rd.messages,
+        );
+      } else {
+        if (this.#closed) return; // the node is dropped with the group
+        this.#send(rd.messages);
+      }
       this.#node.advance(rd);
       this.#settle();
     }
@@ -481,7 +498,9 @@ export class RaftGroup {
         } else if (r.type === "notLeader") {
           input.settle({ type: "notLeader", leader: r.leader });
         } else if (r.type === "refused") {
-          input.settle({ type: "refused", reason: r.reason });
+          // The batch itself passed `validateProposal`: the core's refusals are about now
+          // (a transfer in progress, the uncommitted bound), so the client may retry.
+          input.settle({ type: "busy", reason: r.reason });
         } else {
           input.settle({ type: "refused", reason: "Cannot propose: unexpected pending result" });
         }
