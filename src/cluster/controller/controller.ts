@@ -233,7 +233,11 @@ export class Controller {
         // A retried registration of the same process: same epoch, nothing to write.
         return { type: "ok", records: [], reply: { brokerEpoch: old.epoch } };
       }
-      if (old !== undefined && !old.fenced && this.#isAlive(req.brokerId, nowMs)) {
+      // A new process on the very listeners of the old one replaces it at once: two live
+      // processes cannot bind the same addresses, so the old one is gone (a restart). A
+      // different address while the old session lives is a second process with the same id.
+      const restarted = old !== undefined && sameEndpoints(old.endpoints, req.endpoints);
+      if (old !== undefined && !old.fenced && !restarted && this.#isAlive(req.brokerId, nowMs)) {
         return error(
           "duplicate_broker_registration",
           `Cannot register broker "${req.brokerId}": another incarnation still heartbeats`,
@@ -717,6 +721,13 @@ export function fenceChanges(image: MetadataImage, fenced: ReadonlySet<NodeId>):
     });
   }
   return out;
+}
+
+/** Whether two registrations name the same listeners (same names, hosts and ports). */
+function sameEndpoints(a: readonly BrokerEndpoint[], b: readonly BrokerEndpoint[]): boolean {
+  const key = (l: readonly BrokerEndpoint[]) =>
+    l.map((e) => `${e.name} ${e.host} ${e.port}`).sort().join("\n");
+  return a.length > 0 && key(a) === key(b);
 }
 
 function sameIds(a: readonly NodeId[], b: readonly NodeId[]): boolean {

@@ -102,14 +102,16 @@ Deno.test("Controller refuses a second live incarnation and fences a stale one o
   const { quorum, controller } = setup();
   const epochs = await brokers(controller, 1);
   const old = epochs.get(nodeId(1)) as number;
+  // Another process with the same id on other listeners, while the old one heartbeats.
+  const elsewhere = [{ name: "kafka", host: "10.9.9.9", port: 9092 }];
   const dup = await controller.registerBroker(
-    { brokerId: nodeId(1), incarnation: "new", endpoints: endpoints(1) },
+    { brokerId: nodeId(1), incarnation: "new", endpoints: elsewhere },
     500,
   );
   assert.equal(dup.type === "error" && dup.kind, "duplicate_broker_registration");
   // Once the old process's session expired, the new one registers with a higher epoch.
   const r = await controller.registerBroker(
-    { brokerId: nodeId(1), incarnation: "new", endpoints: endpoints(1) },
+    { brokerId: nodeId(1), incarnation: "new", endpoints: elsewhere },
     SESSION_MS + 1,
   );
   assert.ok(r.type === "ok" && r.brokerEpoch > old);
@@ -121,6 +123,22 @@ Deno.test("Controller refuses a second live incarnation and fences a stale one o
   const unknown = await controller.brokerHeartbeat({ brokerId: nodeId(9), brokerEpoch: 1 }, 0);
   assert.equal(unknown.type === "error" && unknown.kind, "unknown_broker");
   assert.equal(quorum.image.broker(nodeId(1))?.incarnation, "new");
+});
+
+Deno.test("Controller lets a restarted process on the same listeners replace its live session", async () => {
+  const { quorum, controller } = setup();
+  const epochs = await brokers(controller, 1);
+  const old = epochs.get(nodeId(1)) as number;
+  // kill -9 and a restart within the session: the new process bound the same addresses,
+  // so the old one cannot be alive; waiting out the session would only delay readiness.
+  const r = await controller.registerBroker(
+    { brokerId: nodeId(1), incarnation: "restarted", endpoints: endpoints(1) },
+    500,
+  );
+  assert.ok(r.type === "ok" && r.brokerEpoch > old, JSON.stringify(r));
+  assert.equal(quorum.image.broker(nodeId(1))?.incarnation, "restarted");
+  const stale = await controller.brokerHeartbeat({ brokerId: nodeId(1), brokerEpoch: old }, 600);
+  assert.equal(stale.type === "error" && stale.kind, "stale_broker_epoch");
 });
 
 Deno.test("Controller creates a topic with copyset placement over the live brokers and racks", async () => {
