@@ -937,8 +937,9 @@ async function failover(cluster: PyralogCluster, dir: Directory) {
     writeCaching: false,
     fsync: "always",
     replicationFactor: REPLICATION_FACTOR,
-    raftTickMs: 50,
-    electionTicks: "10 (timeout randomized in [10, 20) ticks: 500-1000 ms)",
+    // The node's default --election-timeout-ms 300: 30 ms ticks, 10-20 ticks per election.
+    raftTickMs: 30,
+    electionTicks: "10 (timeout randomized in [10, 20) ticks: 300-600 ms)",
     producer: `one ${FAILOVER_RECORDS_PER_BATCH}-record batch every ${FAILOVER_INTERVAL_MS} ms, ` +
       `retry after ${RETRY_BACKOFF_MS} ms with fresh metadata`,
     rounds: rounds.length,
