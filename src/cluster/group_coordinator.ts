@@ -922,28 +922,12 @@ export class GroupCoordinator {
     const group = this.#groups.get(groupId);
     if (group === undefined) return;
     this.#groups.delete(groupId);
-    for (const m of group.members.values()) {
-      const join = m.joinReply;
-      const sync = m.syncReply;
-      m.joinReply = null;
-      m.syncReply = null;
-      join?.({ type: "error", error: "not_coordinator", memberId: m.memberId });
-      sync?.({ type: "error", error: "not_coordinator" });
-    }
+    answerWaiting(group, "not_coordinator");
   }
 
   /** Answers every waiting JoinGroup and SyncGroup with COORDINATOR_NOT_AVAILABLE (shutdown). */
   close(): void {
-    for (const group of this.#groups.values()) {
-      for (const m of group.members.values()) {
-        const join = m.joinReply;
-        const sync = m.syncReply;
-        m.joinReply = null;
-        m.syncReply = null;
-        join?.({ type: "error", error: "coordinator_not_available", memberId: m.memberId });
-        sync?.({ type: "error", error: "coordinator_not_available" });
-      }
-    }
+    for (const group of this.#groups.values()) answerWaiting(group, "coordinator_not_available");
   }
 
   /** Asserts every group's invariants (tests call it after each step). */
@@ -1033,4 +1017,16 @@ function replaceKey<V>(map: Map<string, V>, from: string, to: string, value: V):
   );
   map.clear();
   for (const [k, v] of entries) map.set(k, v);
+}
+
+/** Answers every JoinGroup and SyncGroup waiting in `group` with `error`. */
+function answerWaiting(group: ClassicGroup, error: GroupErrorKind): void {
+  for (const m of group.members.values()) {
+    const join = m.joinReply;
+    const sync = m.syncReply;
+    m.joinReply = null;
+    m.syncReply = null;
+    join?.({ type: "error", error, memberId: m.memberId });
+    sync?.({ type: "error", error });
+  }
 }

@@ -265,16 +265,25 @@ export class LogService {
         failure ??= storageFailure(e);
       }
     }
-    if (first) {
-      this.#notify(`${topic}\u0000${partition}`);
-      if (this.#options.onRecordsIn) {
-        let bytes = 0, count = 0;
-        for (const { bytes: b, header } of batches.list) {
-          bytes += b.length;
-          count += header.recordCount;
-        }
-        this.#options.onRecordsIn(topic, bytes, count);
+    if (first) this.#notify(`${topic}\u0000${partition}`);
+    return this.#answer(topic, partition, batches.list, first, failure);
+  }
+
+  /** A produce's answer: the first failure, else the first batch's outcome; counts records in. */
+  #answer(
+    topic: string,
+    partition: number,
+    batches: ReadonlyArray<{ bytes: Uint8Array; header: BatchHeader }>,
+    first: ProduceOutcome | null,
+    failure: PartitionError | null,
+  ): ProduceOutcome {
+    if (first && this.#options.onRecordsIn) {
+      let bytes = 0, count = 0;
+      for (const { bytes: b, header } of batches) {
+        bytes += b.length;
+        count += header.recordCount;
       }
+      this.#options.onRecordsIn(topic, bytes, count);
     }
     if (failure) return failure;
     return first ?? err("storage", `Append to "${topic}-${partition}" did not advance the log`);
@@ -344,16 +353,7 @@ export class LogService {
       if (o.type === "error") failure ??= o;
       else first ??= o;
     }
-    if (first && this.#options.onRecordsIn) {
-      let bytes = 0, count = 0;
-      for (const { bytes: b, header } of batches.list) {
-        bytes += b.length;
-        count += header.recordCount;
-      }
-      this.#options.onRecordsIn(topic, bytes, count);
-    }
-    if (failure) return failure;
-    return first ?? err("storage", `Append to "${topic}-${partition}" did not advance the log`);
+    return this.#answer(topic, partition, batches.list, first, failure);
   }
 
   /** Runs `task` after every earlier task of `key` settled. */
