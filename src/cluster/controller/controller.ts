@@ -45,7 +45,7 @@ import {
   type MetadataRecord,
   REPLICAS_MAX,
 } from "./metadata_record.ts";
-import { replicationQuorumProblem } from "./replication_quorum.ts";
+import { REPLICATION_QUORUM_CONFIG, replicationQuorumProblem } from "./replication_quorum.ts";
 
 /** Kafka's broker.session.timeout.ms default. */
 export const DEFAULT_SESSION_TIMEOUT_MS = 9_000;
@@ -491,6 +491,15 @@ export class Controller {
         const rf = t.partitions[0]?.replicas.length ?? 1;
         const bad = checkConfigs(merged) ?? replicationQuorumProblem(merged, rf);
         if (bad !== undefined) return error("invalid_config", `${what}: ${bad}`);
+        // W and E of a running Raft group are part of its membership, fixed at creation:
+        // changing them safely is a configuration change the groups cannot make yet.
+        const before = image.configs("topic", req.resourceName)[REPLICATION_QUORUM_CONFIG];
+        if (merged[REPLICATION_QUORUM_CONFIG] !== before) {
+          return error(
+            "invalid_config",
+            `${what}: "${REPLICATION_QUORUM_CONFIG}" is fixed when the topic is created`,
+          );
+        }
       } else if (req.resourceName !== "" && !/^\d+$/.test(req.resourceName)) {
         return error("invalid_request", `${what}: not a broker id`);
       }

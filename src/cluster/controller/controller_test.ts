@@ -515,7 +515,7 @@ Deno.test("Controller.alterPartition on a follower answers notController", async
   assert.deepEqual(r, { type: "notController", controllerId: nodeId(3) });
 });
 
-Deno.test("Controller refuses a replication.quorum above the replication factor", async () => {
+Deno.test("Controller refuses a replication.quorum above the replication factor, or changed", async () => {
   const { quorum, controller } = setup();
   await brokers(controller, 3);
   const create = (name: string, rf: number, w: string) =>
@@ -539,9 +539,13 @@ Deno.test("Controller refuses a replication.quorum above the replication factor"
       changes: [{ name: "replication.quorum", value }],
     });
   assert.equal(kindOf(await alter("3")), "invalid_config");
-  assert.equal(kindOf(await alter("1")), "ok");
-  assert.equal(kindOf(await alter(null)), "ok");
-  assert.deepEqual(quorum.image.configs("topic", "a"), {});
+  // W is part of each partition group's membership, fixed at creation: no change, no removal.
+  const fixed = await alter("1");
+  assert.equal(kindOf(fixed), "invalid_config");
+  assert.match(fixed.type === "error" ? fixed.message : "", /fixed when the topic is created/);
+  assert.equal(kindOf(await alter(null)), "invalid_config");
+  assert.equal(kindOf(await alter("2")), "ok", "setting the same value changes nothing");
+  assert.deepEqual(quorum.image.configs("topic", "a"), { "replication.quorum": "2" });
   // A config recorded past the controller's checks (an older version) blocks new partitions.
   const offset = quorum.image.nextOffset;
   quorum.image.apply({
