@@ -17,7 +17,8 @@
  */
 import { createHash } from "node:crypto";
 import type { LogConfig, PartitionLog, TopicStore } from "../storage/mod.ts";
-import { createPrng, type NodeId, systemClock } from "../util/mod.ts";
+import { existsSync } from "node:fs";
+import { createPrng, type NodeId, StorageError, systemClock } from "../util/mod.ts";
 import type {
   AdminError,
   AdminErrorKind,
@@ -33,7 +34,7 @@ import {
   MetadataImage,
 } from "./controller/mod.ts";
 import type { ReplicaDirectory } from "./log_service.ts";
-import { ReplicaManager } from "./replica_manager.ts";
+import { MIRROR_FILE, ReplicaManager } from "./replica_manager.ts";
 import type { ReplicaHandle } from "./replica_manager.ts";
 import { type PeerAddress, realScheduler, TcpTransport } from "./transport/mod.ts";
 
@@ -105,6 +106,17 @@ export class ClusterRuntime {
   /** Phase 1: binds the RPC listener. @throws when the address cannot be bound. */
   constructor(o: ClusterRuntimeOptions) {
     this.#o = o;
+    const strays = o.store.listTopics();
+    if (strays.length > 0 && !existsSync(`${o.dataDir}/${MIRROR_FILE}`)) {
+      // Topics written by a single node, never mirrored from a controller: cluster mode would
+      // neither serve them nor keep them (the mirror drops what the controller does not know).
+      throw new StorageError(
+        "invalid_argument",
+        `Cannot start a cluster node on "${o.dataDir}": it holds ${strays.length} topics of a single-node Pyralog (${
+          strays.slice(0, 3).map((t) => `"${t.name}"`).join(", ")
+        }${strays.length > 3 ? ", ..." : ""}); use an empty data directory`,
+      );
+    }
     this.clusterId = deriveClusterId([o.nodeId, ...o.peers.keys()]);
     this.transport = TcpTransport.listen({
       nodeId: o.nodeId,
