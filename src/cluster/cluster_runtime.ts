@@ -16,7 +16,12 @@
  * Must not: leave a timer, a group or the transport open after `close()`.
  */
 import { createHash } from "node:crypto";
-import type { LogConfig, PartitionLog, TopicStore } from "../storage/mod.ts";
+import {
+  type LogConfig,
+  type PartitionLog,
+  type TopicStore,
+  writeFileAtomic,
+} from "../storage/mod.ts";
 import { existsSync } from "node:fs";
 import { createPrng, type NodeId, StorageError, systemClock } from "../util/mod.ts";
 import type {
@@ -115,6 +120,15 @@ export class ClusterRuntime {
         `Cannot start a cluster node on "${o.dataDir}": it holds ${strays.length} topics of a single-node Pyralog (${
           strays.slice(0, 3).map((t) => `"${t.name}"`).join(", ")
         }${strays.length > 3 ? ", ..." : ""}); use an empty data directory`,
+      );
+    }
+    if (!existsSync(`${o.dataDir}/${MIRROR_FILE}`)) {
+      // Marks the directory as a cluster member's before anything is mirrored into it, so a
+      // crash after the first mirrored topic does not look like single-node data next time.
+      writeFileAtomic(
+        o.dataDir,
+        MIRROR_FILE,
+        new TextEncoder().encode(JSON.stringify({ image_offset: 0 })),
       );
     }
     this.clusterId = deriveClusterId([o.nodeId, ...o.peers.keys()]);

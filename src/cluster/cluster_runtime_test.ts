@@ -51,3 +51,16 @@ Deno.test("ClusterRuntime starts on an empty data directory; every node derives 
     }
   });
 });
+
+Deno.test("ClusterRuntime marks a new data directory as a cluster member's at once", async () => {
+  await withTempDir(async (dir) => {
+    const store = TopicStore.open(dir, { background: false });
+    const first = runtimeOn(dir, store);
+    await first.close();
+    // A topic mirrored before a crash must not make the next start look like single-node data.
+    store.createTopic("mirrored", 1);
+    const again = runtimeOn(dir, store);
+    await again.close();
+    await store.close();
+  });
+});
