@@ -26,7 +26,7 @@
  * ILLEGAL_GENERATION or UNKNOWN_MEMBER_ID); replay restores the last Stable generation,
  * whose members keep heartbeating without a rebalance, or expire if they are gone.
  */
-import { buildBatch, decodeBatch, iterateBatches } from "../records/mod.ts";
+import { ATTR, buildBatch, decodeBatch, iterateBatches } from "../records/mod.ts";
 import { type PartitionLog, TopicError, type TopicStore } from "../storage/mod.ts";
 import {
   type Clock,
@@ -151,9 +151,28 @@ export interface OffsetsReplicas {
 export interface OffsetsReplica {
   readonly isLeader: boolean;
   readonly log: PartitionLog;
-  /** Appends through the partition's Raft group; "ok" once committed. */
-  propose(batch: Uint8Array): Promise<{ readonly type: string }>;
+  /** The commit end (records below it are committed on a quorum). */
+  readonly highWatermark: number;
+  /** Appends through the partition's Raft group; "ok" (with its offsets) once committed. */
+  propose(
+    batch: Uint8Array,
+  ): Promise<{ readonly type: string; readonly baseOffset?: number }>;
+  /** Deletes this replica's log before `start`, a committed batch boundary (Raft §7). */
+  compact(start: number): Promise<boolean>;
 }
+
+/**
+ * The key of the record that opens a checkpoint of a replicated offsets partition: every
+ * replica that finds it committed at offset M deletes its log before M. A key version no
+ * offset or group record uses, so replay ignores it.
+ */
+const CHECKPOINT_MARKER_KEY = new Uint8Array([
+  0x7f,
+  0x7e,
+  ...new TextEncoder().encode("pyralog.checkpoint"),
+]);
+/** Bytes of an offsets partition a replica scans for checkpoint markers per tick. */
+const MARKER_SCAN_BYTES = 1024 * 1024;
 
 /** Consumer groups and committed offsets over a `TopicStore`. */
 export class GroupService {
@@ -177,6 +196,12 @@ export class GroupService {
   readonly #replicas: OffsetsReplicas | undefined;
   /** Cluster mode: the partitions this node leads and has loaded the groups of. */
   readonly #loaded = new Set<number>();
+  /** Cluster mode: per offsets partition, how far this replica scanned for checkpoint markers. */
+  readonly #markerScan = new Map<number, number>();
+  /** Cluster mode: per offsets partition, the newest committed checkpoint marker found. */
+  readonly #markers = new Map<number, number>();
+  /** Cluster mode: offsets partitions whose replica is being compacted now. */
+  readonly #compacting = new Set<number>();
 
   /**
    * Opens the service and replays `__consumer_offsets` when it exists.
@@ -254,8 +279,64 @@ export class GroupService {
 
   /** Runs the coordinator's deadlines at the current time (and follows leaderships). */
   tick(): void {
-    if (this.#replicas !== undefined) this.#followLeaderships(this.#replicas);
+    if (this.#replicas !== undefined) {
+      this.#followLeaderships(this.#replicas);
+      this.#applyCheckpoints(this.#replicas);
+    }
     this.coordinator.tick(this.#clock.monotonicMs());
+  }
+
+  /**
+   * Cluster mode, on every replica: deletes the log before the newest committed checkpoint
+   * marker (see `CHECKPOINT_MARKER_KEY`), so replicated offsets partitions stay bounded as
+   * local ones do. Scans at most MARKER_SCAN_BYTES per partition per tick.
+   */
+  #applyCheckpoints(replicas: OffsetsReplicas): void {
+    const info = this.#store.topic(OFFSETS_TOPIC);
+    if (!info || this.#closed) return;
+    for (let p = 0; p < info.partitions; p++) {
+      const r = replicas.replica(p);
+      if (r === undefined) continue;
+      const log = r.log;
+      let at = Math.max(this.#markerScan.get(p) ?? 0, log.logStartOffset);
+      const end = r.highWatermark;
+      if (at < end) {
+        let read;
+        try {
+          read = log.read(at, MARKER_SCAN_BYTES, { maxOffsetExclusive: end });
+        } catch (err) {
+          // A damaged segment is reported by the replica's own reads; the scan waits here.
+          if (!(err instanceof StorageError)) throw err;
+          this.#log("warn", `Cannot scan "${OFFSETS_TOPIC}-${p}" for checkpoints: ${err.message}`);
+          continue;
+        }
+        if (read.type === "ok") {
+          for (const frame of iterateBatches(read.bytes)) {
+            if (frame.header.recordCount > 0 && !isControlBatch(frame.header.attributes)) {
+              const key = decodeBatch(frame.bytes).records[0]?.key ?? null;
+              if (key !== null && sameBytes(key, CHECKPOINT_MARKER_KEY)) {
+                this.#markers.set(p, frame.header.baseOffset);
+              }
+            }
+            at = frame.header.baseOffset + frame.header.lastOffsetDelta + 1;
+          }
+          this.#markerScan.set(p, at);
+        }
+      }
+      // Retried each tick until done: a replica with writes in flight declines for now.
+      const marker = this.#markers.get(p) ?? -1;
+      if (marker > log.logStartOffset && !this.#compacting.has(p)) {
+        this.#compacting.add(p);
+        r.compact(marker).then(
+          (done) => {
+            if (done) {
+              this.#log("info", `Compacted "${OFFSETS_TOPIC}-${p}" to its checkpoint ${marker}`);
+            }
+          },
+          (err) => this.#log("warn", `Cannot compact "${OFFSETS_TOPIC}-${p}": ${String(err)}`),
+        ).finally(() => this.#compacting.delete(p));
+      }
+    }
   }
 
   /**
@@ -524,7 +605,15 @@ export class GroupService {
     });
     const partition = this.partitionFor(groupId);
     if (this.#replicas !== undefined) {
-      return this.#proposeOffsets(this.#replicas, groupId, partition, batch, entries);
+      const failure = await this.#proposeOffsets(
+        this.#replicas,
+        groupId,
+        partition,
+        batch,
+        entries,
+      );
+      if (failure === null) await this.#maybeCheckpoint(partition);
+      return failure;
     }
     try {
       const log = this.#store.partition(OFFSETS_TOPIC, partition);
@@ -581,9 +670,7 @@ export class GroupService {
    * already durable, and the next commit tries again.
    */
   async #maybeCheckpoint(partition: number): Promise<void> {
-    // Cluster mode: a prefix deletion would have to go through the Raft group of every
-    // replica; replicated offsets partitions are not checkpointed yet (TODO(#6)).
-    if (this.#replicas !== undefined) return;
+    if (this.#replicas !== undefined) return this.#checkpointReplicated(this.#replicas, partition);
     if (this.#closed || this.#checkpointing.has(partition)) return;
     const log = this.#store.partition(OFFSETS_TOPIC, partition);
     const due = this.#checkpointAt.get(partition) ??
@@ -616,6 +703,50 @@ export class GroupService {
     } catch (err) {
       if (!(err instanceof StorageError)) throw err;
       this.#log("warn", `Cannot checkpoint "${OFFSETS_TOPIC}-${partition}": ${err.message}`);
+    } finally {
+      this.#checkpointing.delete(partition);
+    }
+  }
+
+  /**
+   * Cluster mode: the leader appends the live records through the Raft group, the first
+   * batch opening with a checkpoint marker; once committed, every replica deletes its log
+   * before the marker (`#applyCheckpoints`). All batches are proposed before the first
+   * await, so no commit lands between them and they are exactly the state at the marker.
+   */
+  async #checkpointReplicated(replicas: OffsetsReplicas, partition: number): Promise<void> {
+    const r = replicas.replica(partition);
+    if (
+      this.#closed || this.#checkpointing.has(partition) || r === undefined || !r.isLeader ||
+      !this.#loaded.has(partition)
+    ) return;
+    const log = r.log;
+    const due = this.#checkpointAt.get(partition) ??
+      log.logStartOffset + this.#checkpointMinRecords;
+    if (log.logEndOffset < due) return;
+    const live = this.#liveOffsets(partition);
+    const size = log.logEndOffset - log.logStartOffset;
+    const wanted = Math.max(this.#checkpointMinRecords, CHECKPOINT_LIVE_FACTOR * live.length);
+    if (size <= wanted) {
+      this.#checkpointAt.set(partition, log.logStartOffset + wanted);
+      return;
+    }
+    this.#checkpointing.add(partition);
+    try {
+      const nowMs = this.#clock.nowMs();
+      const marker = { key: CHECKPOINT_MARKER_KEY, value: new Uint8Array(0) };
+      const chunks = chunkRecords([marker, ...live]);
+      const proposals = chunks.map((records) =>
+        r.propose(buildBatch({ records: records.map((x) => ({ ...x, timestampMs: nowMs })) }))
+      );
+      const outcomes = await Promise.all(proposals);
+      const first = outcomes[0];
+      if (outcomes.some((o) => o.type !== "ok") || first?.baseOffset === undefined) return;
+      this.#checkpointAt.set(partition, first.baseOffset + wanted);
+      this.#log(
+        "info",
+        `Checkpointed "${OFFSETS_TOPIC}-${partition}": ${live.length} live offsets, ${size} records before`,
+      );
     } finally {
       this.#checkpointing.delete(partition);
     }
@@ -822,4 +953,12 @@ function waitFor<T>(
     start(finish);
     if (!done) timer = setTimeout(() => finish(fallback), boundMs);
   });
+}
+
+function isControlBatch(attributes: number): boolean {
+  return (attributes & ATTR.control) !== 0;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

@@ -121,6 +121,8 @@ export interface ReplicaHandle {
   /** The leader epochs of the log with their first offsets, ascending (KIP-101). */
   epochs(): Array<{ epoch: number; startOffset: number }>;
   propose(batch: Uint8Array): Promise<ProposeResult>;
+  /** Deletes this replica's log before `start`, a committed batch boundary (Raft §7). */
+  compact(start: number): Promise<boolean>;
 }
 
 interface Hosted {
@@ -200,6 +202,10 @@ export class ReplicaManager {
         ? h.isr.filter((v) => h.confirmed.has(v)).length
         : 1,
       propose: (batch) => g.propose(batch),
+      compact: (start) =>
+        start <= g.logStartOffset || start > g.commitOffset
+          ? Promise.resolve(false)
+          : g.compact(offset(start)),
       epochs: () => g.log.termBoundaries().map((b) => ({ epoch: b.term, startOffset: b.start })),
     };
   }
