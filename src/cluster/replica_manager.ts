@@ -285,7 +285,8 @@ export class ReplicaManager {
 
   /**
    * Applies retention to every replica, each on its own as Kafka replicas do: the log start
-   * moves to the first segment retention keeps, never past the commit end, through the Raft
+   * moves to the first segment retention keeps, deleting only segments wholly below the
+   * commit end, through the Raft
    * group (a prefix deletion the core knows of, §7; a follower that needs the deleted prefix
    * is reset to the leader's log start). Returns the replicas whose start moved.
    */
@@ -295,7 +296,8 @@ export class ReplicaManager {
     for (const h of [...this.#hosted.values()]) {
       const g = h.group;
       if (g.failure !== undefined) continue;
-      const start = Math.min(g.log.partitionLog.retentionStart(nowMs), g.commitOffset);
+      // Whole segments below the commit end only, as Kafka deletes below the high watermark.
+      const start = g.log.partitionLog.retentionStart(nowMs, g.commitOffset);
       if (start <= g.logStartOffset) continue;
       if (await g.compact(offset(start))) moved++;
     }

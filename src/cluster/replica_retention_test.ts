@@ -468,6 +468,8 @@ Deno.test("Replica retention on a replica with an uncommitted tail stops at its 
       assert.equal(await retain(c, old), 1, `seed ${seed}: ${old} moved`);
       const start = g.logStartOffset;
       assert.ok(start > 0 && start <= commit, `seed ${seed}: start ${start}, commit end ${commit}`);
+      // Only whole segments below the commit end go (Kafka's rule below the high watermark).
+      assert.equal(segmentBases(c, old)[0], start, `seed ${seed}: ${old} starts on a segment`);
       checkReplica(c, old, start, acked);
 
       // The others elect a leader, which acknowledges more; healed, the old leader's tail is

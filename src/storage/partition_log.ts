@@ -452,14 +452,15 @@ export class PartitionLog {
   /**
    * The log start offset retention would move to now (a segment boundary, so a batch
    * boundary), without deleting anything: for owners that must order the deletion
-   * themselves (a replicated partition's Raft group).
+   * themselves (a replicated partition's Raft group). Only segments that end at or below
+   * `upTo` may go (Kafka deletes only segments wholly below the high watermark).
    */
-  retentionStart(nowMs: number = this.#clock.nowMs()): number {
-    return this.#retention(nowMs).start;
+  retentionStart(nowMs: number = this.#clock.nowMs(), upTo = Infinity): number {
+    return this.#retention(nowMs, upTo).start;
   }
 
   /** Whole closed segments past retention.ms / retention.bytes, and the start after them. */
-  #retention(nowMs: number): { start: number; segments: number } {
+  #retention(nowMs: number, upTo = Infinity): { start: number; segments: number } {
     const { retentionMs, retentionBytes } = this.config;
     let start = this.#logStart;
     let segments = 0;
@@ -469,8 +470,9 @@ export class PartitionLog {
       const seg = this.#segments[i] as Segment;
       const expired = retentionMs >= 0 && nowMs - seg.maxTimestamp > retentionMs;
       const oversize = retentionBytes >= 0 && total - seg.size >= retentionBytes;
-      if (!expired && !oversize) break;
-      start = Math.max(start, (this.#segments[i + 1] as Segment).baseOffset);
+      const next = (this.#segments[i + 1] as Segment).baseOffset;
+      if ((!expired && !oversize) || next > upTo) break;
+      start = Math.max(start, next);
       total -= seg.size;
       segments++;
     }
