@@ -158,6 +158,34 @@ export async function waitAgreedFullIsr(
   );
 }
 
+/**
+ * Waits until every node agrees on the leaders of `topic` with a full ISR and every partition
+ * is led by its preferred replica (the first of its replica list). A node hands leadership
+ * back to the preferred replica a few seconds after it is in sync (Kafka's
+ * auto.leader.rebalance.enable), so a test that must not see a leader move waits for this.
+ */
+export async function waitPreferredLeaders(
+  cluster: PyralogCluster,
+  topic: string,
+  partitions: number,
+  timeoutMs: number,
+): Promise<PartitionView[]> {
+  const deadline = Date.now() + timeoutMs;
+  // Bounded by the deadline; each round by waitAgreedFullIsr's own bound.
+  for (;;) {
+    const left = deadline - Date.now();
+    const agreed = await waitAgreedFullIsr(cluster, topic, partitions, Math.max(1, left));
+    if (agreed.every((p) => p.leader === p.replicas[0])) return agreed;
+    if (Date.now() >= deadline) {
+      throw new Error(
+        `Timed out after ${timeoutMs} ms waiting for the preferred leaders of "${topic}". ` +
+          (await describeViews(cluster, topic)),
+      );
+    }
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
+
 /** Records asked for per HTTP read (the route's limit is 10 000). */
 const HTTP_READ_RECORDS = 5_000;
 /** Bound on HTTP read rounds for one replica. */
