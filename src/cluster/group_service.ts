@@ -189,7 +189,11 @@ export class GroupService {
   /** The last group metadata value written per group (checkpoints write it again). */
   readonly #groupValues = new Map<string, Uint8Array>();
   /** Group metadata appends not yet durable (not awaited by any request). */
-  readonly #groupWrites = new Set<Promise<void>>();
+  readonly #groupWrites = new Set<Promise<boolean>>();
+  /** The newest membership write per group: true once stored (cluster: committed). */
+  readonly #membershipWrites = new Map<string, Promise<boolean>>();
+  /** Cluster mode: SyncGroup answers waiting for their group's membership write. */
+  readonly #syncWaiters = new Map<string, Set<(stored: boolean) => void>>();
   #timer: ReturnType<typeof setInterval> | null = null;
   #closed = false;
   /** Cluster mode: the replicated offsets partitions. */
@@ -369,6 +373,8 @@ export class GroupService {
       if (this.partitionFor(groupId) !== partition) continue;
       this.coordinator.unload(groupId);
       this.#groupValues.delete(groupId);
+      this.#membershipWrites.delete(groupId);
+      for (const w of [...(this.#syncWaiters.get(groupId) ?? [])]) w(false);
     }
   }
 
@@ -402,13 +408,38 @@ export class GroupService {
       return Promise.resolve({ type: "error", error: "not_coordinator" });
     }
     const boundMs = this.coordinator.rebalanceTimeoutMs(input.groupId) + WAIT_SLACK_MS;
-    return waitFor<SyncOutcome>(
+    const outcome = waitFor<SyncOutcome>(
       (reply) => this.coordinator.sync(input, this.#clock.monotonicMs(), reply),
       boundMs,
       signal,
       { type: "error", error: "rebalance_in_progress" },
       (reply) => this.coordinator.abandon(input.groupId, reply, this.#clock.monotonicMs()),
     );
+    if (this.#replicas === undefined) return outcome;
+    // Cluster mode (Kafka's rule): a generation is answered only once its membership record
+    // is committed. Otherwise a coordinator move could lose it and the next coordinator form
+    // the same generation number again, accepting an old member's commits under it.
+    return outcome.then(async (o) => {
+      if (o.type !== "ok") return o;
+      const write = this.#membershipWrites.get(input.groupId);
+      if (write === undefined) return o;
+      // Decided by the write, or by this node losing the group (a cut-off leader's write
+      // never settles until it is healed): see `#forgetPartition`.
+      const stored = await new Promise<boolean>((resolve) => {
+        const waiters = this.#syncWaiters.get(input.groupId) ?? new Set();
+        this.#syncWaiters.set(input.groupId, waiters);
+        const done = (v: boolean) => {
+          waiters.delete(done);
+          if (waiters.size === 0 && this.#syncWaiters.get(input.groupId) === waiters) {
+            this.#syncWaiters.delete(input.groupId);
+          }
+          resolve(v);
+        };
+        waiters.add(done);
+        write.then(done);
+      });
+      return stored ? o : { type: "error", error: "not_coordinator" };
+    });
   }
 
   /** Heartbeat. */
@@ -546,6 +577,7 @@ export class GroupService {
         continue;
       }
       this.#groupValues.delete(groupId);
+      this.#membershipWrites.delete(groupId);
       const failure = await this.#appendOffsets(
         groupId,
         r.offsets.map((o) => ({ ...o, value: null })),
@@ -802,20 +834,26 @@ export class GroupService {
       records: [{ key: encodeGroupKey(groupId), value, timestampMs: nowMs }],
     });
     const replicas = this.#replicas;
-    const write = (async () => {
+    const write = (async (): Promise<boolean> => {
       try {
         if (replicas !== undefined) {
-          // Not awaited by any request (see the file comment); a lost leadership drops it.
-          await replicas.replica(this.partitionFor(groupId))?.propose(batch);
-          return;
+          // SyncGroup answers wait for this in cluster mode (see `sync`).
+          const r = await replicas.replica(this.partitionFor(groupId))?.propose(batch);
+          if (r?.type !== "ok") {
+            this.#log("warn", `Cannot store the membership of group "${groupId}": ${r?.type}`);
+          }
+          return r?.type === "ok";
         }
         await this.#store.partition(OFFSETS_TOPIC, this.partitionFor(groupId)).append(batch);
+        return true;
       } catch (err) {
         if (!(err instanceof StorageError) && !(err instanceof TopicError)) throw err;
         // Safe to drop: members that miss the newest generation after a restart rejoin.
         this.#log("warn", `Cannot store the membership of group "${groupId}": ${err.message}`);
+        return false;
       }
     })();
+    this.#membershipWrites.set(groupId, write);
     this.#groupWrites.add(write);
     write.finally(() => this.#groupWrites.delete(write)).catch((err) => {
       // Storage failures were logged above; anything else is a bug: logged loudly, since no

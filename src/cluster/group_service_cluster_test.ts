@@ -545,3 +545,53 @@ Deno.test("GroupService cluster mode: a cut-off coordinator acknowledges no comm
 
 /** The per-partition errors of one OffsetCommit. */
 type PartitionOutcomeErrors = Array<OffsetErrorKind | null>;
+
+Deno.test("GroupService cluster mode: a generation is answered only once its membership record is committed", async () => {
+  // Otherwise a coordinator move could lose the record, and the next coordinator form the
+  // same generation number again (seen with kafkajs on a preferred-leader handover).
+  for (const seed of SEEDS) {
+    const c = await SimReplicaCluster.start({
+      seed,
+      partitions: ROTATED,
+      faults: { delayMinMs: 1, delayMaxMs: 1 + (seed % 4) },
+    });
+    const gs = new Groups(c, 0);
+    try {
+      await settleCoordinators(c, gs);
+      const p = seed % OFFSETS_PARTITIONS;
+      const x = offsetsLeader(c, p) as NodeId;
+      const sx = gs.get(x);
+      const g = groupsPerPartition(seed, sx, "-sync")[p] as string;
+      const first = await settle(
+        c,
+        sx.join({ ...joinInput(g), requireKnownMemberId: false }, new AbortController().signal),
+        "join",
+      );
+      assert.equal(first.type, "ok", `seed ${seed}: join ${JSON.stringify(first)}`);
+      if (first.type !== "ok") continue;
+      // The membership record cannot commit while x is cut off.
+      c.isolate(x);
+      const answer: { sync?: string } = {};
+      const sync = sx.sync({
+        groupId: g,
+        generationId: first.generationId,
+        memberId: first.memberId,
+        groupInstanceId: null,
+        protocolType: "consumer",
+        protocolName: "range",
+        assignments: [{ memberId: first.memberId, assignment: new Uint8Array([1]) }],
+      }, new AbortController().signal).then((o) => answer.sync = o.type === "ok" ? "ok" : o.error);
+      const read = (): string | undefined => answer.sync;
+      await c.runFor(50);
+      assert.equal(read(), undefined, `seed ${seed}: answered before the record committed`);
+      // x steps down (check-quorum); the record is lost with its leadership.
+      const over = await c.runUntil(() => read() !== undefined, 5_000);
+      assert.ok(over, `seed ${seed}: sync never answered`);
+      assert.equal(read(), "not_coordinator", `seed ${seed}: the member must rediscover`);
+      await sync;
+    } finally {
+      gs.close();
+      await c.close();
+    }
+  }
+});
