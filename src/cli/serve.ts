@@ -243,6 +243,10 @@ export function startNode(config: ServeConfig): RunningNode {
   const shutdown = () => {
     stopping ??= (async () => {
       log("info", "Shutting down: stop accepting, flush logs");
+      // A cluster member hands its leaderships over while it still answers, so clients
+      // move to the new leaders at once (Kafka's controlled shutdown).
+      await joining?.catch(() => {/* reported when it failed */});
+      await cluster?.handOffLeaderships();
       // End SSE streams and long polls first, so the HTTP server can drain.
       shutdownSignal.abort();
       await Promise.all([server.shutdown(), broker.close()]);

@@ -275,10 +275,23 @@ export class ClusterRuntime {
     }, (err: unknown) => this.#o.log("warn", `Cannot auto-create "${name}": ${String(err)}`));
   }
 
+  /**
+   * First step of a controlled shutdown, while the node still serves: every partition it
+   * leads is handed to an in-sync follower (bounded wait), so clients that get
+   * NOT_LEADER_OR_FOLLOWER find the new leader at once instead of after an election.
+   */
+  async handOffLeaderships(): Promise<void> {
+    const still = await this.#manager?.handOffLeaderships();
+    if (still !== undefined && still > 0) {
+      this.#o.log("warn", `Shutting down while leading ${still} partitions`);
+    }
+  }
+
   /** Stops the replicas, the node (controlled shutdown) and the transport. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.handOffLeaderships();
     await this.#manager?.close();
     await this.#node?.shutdown();
     await this.transport.close();

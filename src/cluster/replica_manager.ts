@@ -55,6 +55,8 @@ const REPORT_RETRY_MS = 200;
  * sooner than this after a try (Kafka's auto.leader.rebalance.enable, per partition).
  */
 export const DEFAULT_PREFERRED_LEADER_DELAY_MS = 5_000;
+/** Longest wait of a controlled shutdown for leaderships to move away. */
+export const DEFAULT_HANDOFF_MS = 2_000;
 /** How often retention (retention.ms / retention.bytes) is applied to the replicas. */
 export const DEFAULT_RETENTION_CHECK_MS = 60_000;
 
@@ -238,6 +240,30 @@ export class ReplicaManager {
     if (this.#closed) return;
     this.#running = this.#pass().finally(() => (this.#running = undefined));
     await this.#running;
+  }
+
+  /**
+   * Controlled shutdown of the replicas (Kafka's controlled shutdown): every partition this
+   * node leads hands its leadership to an in-sync voter, and the node waits (at most
+   * `waitMs`) until it leads none, so clients move on at once instead of after an election
+   * timeout. Best effort: what is still led when the time is up is simply closed.
+   */
+  async handOffLeaderships(waitMs = DEFAULT_HANDOFF_MS): Promise<number> {
+    const self = this.#o.nodeId;
+    const handed = [...this.#hosted.values()].filter((h) => h.group.role === "leader");
+    for (const h of handed) {
+      const to = h.isr.find((v) => v !== self);
+      if (to !== undefined) h.group.transferLeadership(to);
+    }
+    // Done when another node leads each of them (its election finished, not only ours ended).
+    const pending = () =>
+      handed.filter((h) => h.group.leader === undefined || h.group.leader === self).length;
+    const deadline = this.#o.clock() + waitMs;
+    // Bounded by time and by count (a clock that stands still ends it after the count).
+    for (let i = 0; i < waitMs / 10 + 1 && pending() > 0 && this.#o.clock() < deadline; i++) {
+      await new Promise<void>((resolve) => this.#o.scheduler.setTimer(resolve, 10));
+    }
+    return pending();
   }
 
   /** Stops the timer and closes every group (their logs flush). Idempotent. */

@@ -561,3 +561,43 @@ Deno.test("ReplicaManager restarted from an image naming an earlier topic of the
 function groupIds(manager: ReplicaManager): string[] {
   return manager.hosted().map((h) => h.group.groupId).sort();
 }
+
+Deno.test("ReplicaManager hands every leadership to an in-sync follower before it shuts down", async () => {
+  for (const seed of SEEDS.slice(0, 10)) {
+    const c = await SimReplicaCluster.start({
+      seed,
+      partitions: ROTATED,
+      faults: { delayMinMs: 1, delayMaxMs: 1 + (seed % 5) },
+    });
+    try {
+      const settled = await c.runUntil(
+        () =>
+          [0, 1, 2].every((p) => {
+            const l = c.leaderOf(p);
+            return l !== undefined && c.manager(l).inSyncSet(TOPIC, p)?.length === 3;
+          }),
+        5_000,
+      );
+      assert.ok(settled, `seed ${seed}: leaders with a full ISR`);
+      // The node leading partition `seed % 3` shuts down in a controlled way.
+      const x = c.leaderOf(seed % 3) as NodeId;
+      const terms = [0, 1, 2].map((p) => c.group(x, p)?.term ?? -1);
+      let left: number | undefined;
+      const handing = c.manager(x).handOffLeaderships(2_000).then((n) => (left = n));
+      const done = await c.runUntil(() => left !== undefined, 5_000);
+      assert.ok(done, `seed ${seed}: hand-off unfinished`);
+      await handing;
+      assert.equal(left, 0, `seed ${seed}: ${x} still leads ${left}`);
+      for (const p of [0, 1, 2]) {
+        assert.notEqual(c.group(x, p)?.role, "leader", `seed ${seed} p${p}: ${x} leads`);
+        const l = c.leaderOf(p);
+        assert.ok(l !== undefined && l !== x, `seed ${seed} p${p}: a new leader at once`);
+        if (terms[p] !== undefined && c.group(l, p)?.term !== terms[p]) {
+          assert.ok((c.group(l, p)?.term ?? -1) > (terms[p] ?? -1), `seed ${seed} p${p}: term`);
+        }
+      }
+    } finally {
+      await c.close();
+    }
+  }
+});
