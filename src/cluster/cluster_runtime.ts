@@ -240,6 +240,8 @@ export class ClusterRuntime {
         node.reportPartition(topicId, partition, leaderEpoch, isr),
       ...(o.onCommit !== undefined ? { onCommit: o.onCommit } : {}),
       ...(o.onSyncMs !== undefined ? { onSyncMs: o.onSyncMs } : {}),
+      // The transport sends every group's heartbeats to a peer in one frame per 10 ms.
+      coalesceHeartbeats: true,
       ...(o.isrLagMs !== undefined ? { isrLagMs: o.isrLagMs } : {}),
       onWarning: (m) => o.log("warn", m),
     });

@@ -102,6 +102,8 @@ export interface ReplicaManagerOptions {
   /** Told the duration of every fdatasync of a replica's log (ms), for metrics. */
   readonly onSyncMs?: (durationMs: number) => void;
   readonly onWarning?: (message: string) => void;
+  /** The transport flushes heartbeats on its own interval (see RaftGroupOptions). */
+  readonly coalesceHeartbeats?: boolean;
 }
 
 /** One replicated partition as the produce and fetch paths see it. */
@@ -158,6 +160,7 @@ export class ReplicaManager {
   readonly #byLog = new WeakMap<PartitionLog, RaftGroup>();
   readonly #lagMs: number;
   #timer: Timer | undefined;
+  #tickTimer: Timer | undefined;
   #running: Promise<void> | undefined;
   #appliedImage = -1;
   #nextRetentionMs = 0;
@@ -171,9 +174,19 @@ export class ReplicaManager {
     this.#mirroredAt = readMirroredAt(options.dataDir);
   }
 
-  /** Starts the reconciliation timer (the first pass runs at once). */
+  /** Starts the reconciliation timer (the first pass runs at once) and the groups' ticks. */
   start(): void {
     this.#arm(0);
+  }
+
+  /** Ticks every hosted group each `tickMs` from one timer (armed with the first group). */
+  #armTicks(): void {
+    if (this.#closed || this.#tickTimer !== undefined) return;
+    this.#tickTimer = this.#o.scheduler.setTimer(() => {
+      this.#tickTimer = undefined;
+      for (const h of this.#hosted.values()) h.group.tick();
+      this.#armTicks();
+    }, this.#o.tickMs);
   }
 
   /** The log of a partition for the topic store (see `TopicStoreOptions.resolveLog`). */
@@ -272,6 +285,8 @@ export class ReplicaManager {
     this.#closed = true;
     this.#timer?.cancel();
     this.#timer = undefined;
+    this.#tickTimer?.cancel();
+    this.#tickTimer = undefined;
     await this.#running;
     for (const h of this.#hosted.values()) {
       this.#o.router.remove(h.group.groupId);
@@ -407,6 +422,9 @@ export class ReplicaManager {
       durability: o.durability,
       onWarning: (m) => this.#warn(m),
       onCommit: () => o.onCommit?.(topic, partition),
+      ...(o.coalesceHeartbeats ? { coalesceHeartbeats: true } : {}),
+      // One timer ticks every group of the node (see #armTicks), not one timer per group.
+      externalTick: true,
     });
     this.#hosted.set(key(topic, partition), {
       topic,
@@ -425,6 +443,7 @@ export class ReplicaManager {
       preferredInSyncSinceMs: -1,
     });
     this.#byLog.set(group.log.partitionLog, group);
+    this.#armTicks();
     group.log.partitionLog.onSyncMs = o.onSyncMs ?? null;
     o.router.add(group);
   }

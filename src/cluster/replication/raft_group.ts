@@ -106,6 +106,17 @@ export interface RaftGroupOptions {
   readonly flushIntervalMs?: number;
   /** Bound of the inbox; messages beyond it are dropped (Raft retransmits). */
   readonly maxInbox?: number;
+  /**
+   * Leave heartbeats queued for the transport's own periodic flush (one frame per peer for
+   * every group's heartbeats) instead of flushing after each Ready; only with a transport
+   * that flushes on an interval.
+   */
+  readonly coalesceHeartbeats?: boolean;
+  /**
+   * The owner calls `tick()` every `tickMs` (one timer for many groups) instead of each group
+   * keeping its own timer.
+   */
+  readonly externalTick?: boolean;
   /** Where failures that stop the group are reported. */
   readonly onWarning?: (message: string) => void;
   /** Told the new commit end each time it advances (wakes long polls of the partition). */
@@ -155,6 +166,7 @@ export class RaftGroup {
   readonly #maxInbox: number;
   readonly #warn: (message: string) => void;
   readonly #onCommit: ((commitOffset: Offset) => void) | undefined;
+  readonly #coalesceHeartbeats: boolean;
   #reportedCommit = -1;
   #startMembership: Membership;
   #inbox: Input[] = [];
@@ -185,6 +197,7 @@ export class RaftGroup {
     this.#maxInbox = options.maxInbox ?? DEFAULT_MAX_INBOX;
     this.#warn = options.onWarning ?? ((m) => console.warn(m));
     this.#onCommit = options.onCommit;
+    this.#coalesceHeartbeats = options.coalesceHeartbeats ?? false;
     this.#startMembership = options.membership;
   }
 
@@ -221,7 +234,7 @@ export class RaftGroup {
     });
     const group = new RaftGroup(options, log, node);
     if (saved !== undefined) group.#startMembership = saved.startMembership;
-    group.#armTick();
+    if (options.externalTick !== true) group.#armTick();
     if (group.#durability === "writeCaching") group.#armFlush();
     return group;
   }
@@ -301,6 +314,12 @@ export class RaftGroup {
   transferLeadership(to: NodeId): void {
     if (this.#closed) return;
     this.#enqueue({ type: "transfer", to }, true);
+  }
+
+  /** One Raft tick, for owners that drive ticks themselves (`externalTick`). */
+  tick(): void {
+    if (this.#closed) return;
+    this.#enqueue({ type: "tick" }, true);
   }
 
   /** Hands one message payload from `from` to the group (called by the router). */
@@ -571,7 +590,7 @@ export class RaftGroup {
       // A refused send is a lost message; Raft retransmits (§5.3), so only count it.
       if (r.type === "dropped") this.droppedMessages++;
     }
-    if (beats) this.#transport.flushHeartbeats();
+    if (beats && !this.#coalesceHeartbeats) this.#transport.flushHeartbeats();
   }
 
   /** Settles proposals: overwritten ones are refused, acknowledged ones resolve (in order). */
