@@ -705,16 +705,9 @@ export class GroupService {
     if (this.#replicas !== undefined) return this.#checkpointReplicated(this.#replicas, partition);
     if (this.#closed || this.#checkpointing.has(partition)) return;
     const log = this.#store.partition(OFFSETS_TOPIC, partition);
-    const due = this.#checkpointAt.get(partition) ??
-      log.logStartOffset + this.#checkpointMinRecords;
-    if (log.logEndOffset < due) return;
-    const live = this.#liveOffsets(partition);
-    const size = log.logEndOffset - log.logStartOffset;
-    const wanted = Math.max(this.#checkpointMinRecords, CHECKPOINT_LIVE_FACTOR * live.length);
-    if (size <= wanted) {
-      this.#checkpointAt.set(partition, log.logStartOffset + wanted);
-      return;
-    }
+    const plan = this.#checkpointPlan(partition, log);
+    if (plan === undefined) return;
+    const { live, size, wanted } = plan;
     this.#checkpointing.add(partition);
     try {
       const start = log.logEndOffset;
@@ -741,6 +734,29 @@ export class GroupService {
   }
 
   /**
+   * Whether a partition's log is due for a checkpoint: it grew past the next check point and
+   * holds well more records than its live ones; otherwise the next check point moves on.
+   */
+  #checkpointPlan(
+    partition: number,
+    log: PartitionLog,
+  ):
+    | { live: Array<{ key: Uint8Array; value: Uint8Array }>; size: number; wanted: number }
+    | undefined {
+    const due = this.#checkpointAt.get(partition) ??
+      log.logStartOffset + this.#checkpointMinRecords;
+    if (log.logEndOffset < due) return undefined;
+    const live = this.#liveOffsets(partition);
+    const size = log.logEndOffset - log.logStartOffset;
+    const wanted = Math.max(this.#checkpointMinRecords, CHECKPOINT_LIVE_FACTOR * live.length);
+    if (size <= wanted) {
+      this.#checkpointAt.set(partition, log.logStartOffset + wanted);
+      return undefined;
+    }
+    return { live, size, wanted };
+  }
+
+  /**
    * Cluster mode: the leader appends the live records through the Raft group, the first
    * batch opening with a checkpoint marker; once committed, every replica deletes its log
    * before the marker (`#applyCheckpoints`). All batches are proposed before the first
@@ -752,17 +768,9 @@ export class GroupService {
       this.#closed || this.#checkpointing.has(partition) || r === undefined || !r.isLeader ||
       !this.#loaded.has(partition)
     ) return;
-    const log = r.log;
-    const due = this.#checkpointAt.get(partition) ??
-      log.logStartOffset + this.#checkpointMinRecords;
-    if (log.logEndOffset < due) return;
-    const live = this.#liveOffsets(partition);
-    const size = log.logEndOffset - log.logStartOffset;
-    const wanted = Math.max(this.#checkpointMinRecords, CHECKPOINT_LIVE_FACTOR * live.length);
-    if (size <= wanted) {
-      this.#checkpointAt.set(partition, log.logStartOffset + wanted);
-      return;
-    }
+    const plan = this.#checkpointPlan(partition, r.log);
+    if (plan === undefined) return;
+    const { live, size, wanted } = plan;
     this.#checkpointing.add(partition);
     try {
       const nowMs = this.#clock.nowMs();
