@@ -57,9 +57,12 @@ class Groups {
   readonly #c: SimReplicaCluster;
   readonly #initialDelayMs: number;
 
-  constructor(c: SimReplicaCluster, initialDelayMs: number) {
+  readonly #checkpointMinRecords: number | undefined;
+
+  constructor(c: SimReplicaCluster, initialDelayMs: number, checkpointMinRecords?: number) {
     this.#c = c;
     this.#initialDelayMs = initialDelayMs;
+    this.#checkpointMinRecords = checkpointMinRecords;
     for (const id of ALL) this.open(id);
     this.#arm();
   }
@@ -74,6 +77,9 @@ class Groups {
       background: false,
       initialRebalanceDelayMs: this.#initialDelayMs,
       offsetsTopicPartitions: OFFSETS_PARTITIONS,
+      ...(this.#checkpointMinRecords !== undefined
+        ? { checkpointMinRecords: this.#checkpointMinRecords }
+        : {}),
       log: (level, m) => this.logs.push(`${c.net.nowMs} node ${id} ${level} ${m}`),
       offsetsReplicas: {
         replica: (p) => node.manager.replica(OFFSETS_TOPIC, p),
@@ -589,6 +595,65 @@ Deno.test("GroupService cluster mode: a generation is answered only once its mem
       assert.ok(over, `seed ${seed}: sync never answered`);
       assert.equal(read(), "not_coordinator", `seed ${seed}: the member must rediscover`);
       await sync;
+    } finally {
+      gs.close();
+      await c.close();
+    }
+  }
+});
+
+Deno.test("GroupService cluster mode: offsets partitions are checkpointed on every replica and survive a coordinator crash", async () => {
+  for (const seed of SEEDS.slice(0, 5)) {
+    const c = await SimReplicaCluster.start({
+      seed,
+      partitions: ROTATED,
+      faults: { delayMinMs: 1, delayMaxMs: 1 + (seed % 4) },
+    });
+    // A checkpoint once a partition holds 20 records (10,000 in production).
+    const gs = new Groups(c, 0, 20);
+    try {
+      const groups = await settleCoordinators(c, gs);
+      const p = seed % OFFSETS_PARTITIONS;
+      const g = groups[p] as string;
+      const x = offsetsLeader(c, p) as NodeId;
+      let last: number[] = [];
+      for (let i = 0; i < 30; i++) {
+        last = [i, i + 1, i + 2];
+        assert.deepEqual(await commit(c, gs, x, g, last), [null, null, null], `seed ${seed}`);
+      }
+      // Every replica finds the committed marker and deletes its log before it.
+      const starts = () =>
+        ALL.map((id) => c.node(id).manager.replica(OFFSETS_TOPIC, p)?.log.logStartOffset ?? 0);
+      // Each replica follows the newest committed marker at its own pace: they converge.
+      const compacted = await c.runUntil(
+        () => starts().every((x) => x > 0 && x === starts()[0]),
+        5_000,
+      );
+      assert.ok(
+        compacted,
+        `seed ${seed}: starts ${
+          ALL.map((id) => c.node(id).manager.replica(OFFSETS_TOPIC, p)?.log.logStartOffset)
+        } ${gs.logs.filter((l) => l.includes("heckpoint")).join(" | ")}`,
+      );
+      const start = c.node(x).manager.replica(OFFSETS_TOPIC, p)?.log.logStartOffset ?? -1;
+      for (const id of ALL) {
+        assert.equal(
+          c.node(id).manager.replica(OFFSETS_TOPIC, p)?.log.logStartOffset,
+          start,
+          `seed ${seed}: ${id} compacted to the same marker`,
+        );
+      }
+      // The coordinator crashes; the new one replays only the checkpoint and what followed.
+      gs.drop(x);
+      await c.crash(x);
+      const moved = await c.runUntil(() => {
+        const l = offsetsLeader(c, p);
+        return l !== undefined && l !== x && gs.coordinators(g).length === 1;
+      }, 5_000);
+      assert.ok(moved, `seed ${seed}: no new coordinator`);
+      const y = offsetsLeader(c, p) as NodeId;
+      assert.deepEqual(fetched(gs, y, g), last, `seed ${seed}: offsets on ${y} after the crash`);
+      assert.deepEqual(c.violations, [], `seed ${seed}: violations`);
     } finally {
       gs.close();
       await c.close();
