@@ -1,10 +1,12 @@
 /**
  * `pyralog serve`: runs one node. A node opens its data directory (recovering every
- * partition log it touches), runs the storage background duties, serves the Kafka protocol
- * and the HTTP health, readiness and metrics endpoints of DESIGN.md's contract. The HTTP API
- * (#4) and clustering (#6) are not built yet; the node says so at start.
+ * partition log it touches), runs the storage background duties, serves the Kafka protocol,
+ * the HTTP API and the health, readiness and metrics endpoints of DESIGN.md's contract. With
+ * `--peers` it is a member of a cluster (issue #6): the cluster runtime (transport,
+ * controller, partition replicas) is composed here with the front doors.
  *
- * SIGTERM and SIGINT stop it gracefully: stop accepting, flush every log, exit 0.
+ * SIGTERM and SIGINT stop it gracefully: a cluster member first hands its leaderships to
+ * in-sync followers, then it stops accepting, flushes every log and exits 0.
  */
 import { startKafkaBroker } from "../kafka/broker/mod.ts";
 import {

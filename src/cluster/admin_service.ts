@@ -3,9 +3,11 @@
  * HTTP admin API next): create and delete topics, add partitions, read and change topic
  * configs, delete records, and answer leader-epoch end offsets.
  *
- * Single node (issue #6 brings replication): this node is the only broker, so a replication
- * factor above 1 cannot be met, a replica assignment may only name this node, and every
- * partition has one leader epoch, 0, starting at the log start offset.
+ * On a single node this node is the only broker, so a replication factor above 1 cannot be
+ * met, a replica assignment may only name this node, and every partition has one leader
+ * epoch, 0, starting at the log start offset. In a cluster (issue #6, `controller` given)
+ * topic changes go to the controller, which places replicas, and leader epochs are the Raft
+ * terms of each partition's log.
  *
  * Rules kept here, as Kafka keeps them (KIP-4 CreateTopics/DeleteTopics, KIP-195
  * CreatePartitions, KIP-107 DeleteRecords, KIP-133/KIP-339 configs, KIP-101/KIP-320 epochs):

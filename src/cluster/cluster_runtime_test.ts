@@ -1,3 +1,8 @@
+/**
+ * The cluster runtime's start-up guards: a data directory of a single node is refused (its
+ * topics would be dropped), a new one is marked a cluster member's before anything is
+ * mirrored into it, and every node derives the same cluster id from the initial voters.
+ */
 import assert from "node:assert/strict";
 import { TopicStore } from "../storage/mod.ts";
 import { withTempDir } from "../testing/temp_dir.ts";

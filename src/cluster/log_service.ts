@@ -1,12 +1,14 @@
 /**
  * The produce, fetch and offset services of one node, shared by every front door (the Kafka
- * broker today, the HTTP API next). It owns the rules that are not the storage engine's:
- * topic auto-creation, idempotent-producer sequence checks, the high watermark consumers may
- * read up to, waiting for new data (long polls), and offset lookups by time.
+ * broker and the HTTP API). It owns the rules that are not the storage engine's: topic
+ * auto-creation, idempotent-producer sequence checks, the high watermark consumers may read
+ * up to, waiting for new data (long polls), and offset lookups by time.
  *
- * Single node for now (issue #6 brings replication): this node leads every partition at
- * leader epoch 0; the high watermark is the durable end of the log under fsync=always and the
- * log end otherwise.
+ * On a single node this node leads every partition at leader epoch 0; the high watermark is
+ * the durable end of the log under fsync=always and the log end otherwise. In a cluster
+ * (issue #6, `replicas` given) each partition is served by its Raft group: produce and fetch
+ * only on the leader, every acknowledgement once the replication quorum committed the batch,
+ * the high watermark the commit end, the leader epoch the Raft term.
  *
  * Outcomes are tagged values; each front door maps them once to its own error codes.
  */

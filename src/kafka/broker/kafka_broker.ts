@@ -1,6 +1,7 @@
 /**
- * Composes a single-node Kafka broker: node identity, the log service over a topic store,
- * the handler table and the listener. The serving process and tests start brokers here.
+ * Composes a Kafka broker: node identity, the log service over a topic store, the handler
+ * table and the listener; in a cluster (issue #6) also the node's cluster view, replicas,
+ * controller client and producer-id range. The serving process and tests start brokers here.
  */
 import {
   type ClusterView,

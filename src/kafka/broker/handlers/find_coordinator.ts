@@ -1,7 +1,8 @@
 /**
- * FindCoordinator (key 10): this node coordinates every group (a single node owns every
- * `__consumer_offsets` partition), so a group key is answered with this node's id and
- * advertised address; `__consumer_offsets` is created on this first use, as Kafka does.
+ * FindCoordinator (key 10): a group is coordinated by the leader of its `__consumer_offsets`
+ * partition (the node's `ClusterView`: on a single node, this node for every group);
+ * `__consumer_offsets` is created on this first use, as Kafka does (in a cluster, by the
+ * controller: COORDINATOR_NOT_AVAILABLE until it has a leader, and the client retries).
  * Transaction keys (type 1) get COORDINATOR_NOT_AVAILABLE: transactions are not built yet;
  * share-group keys (type 2, KIP-932) and unknown types get INVALID_REQUEST.
  * v0-3 carry one key; v4+ batch keys (KIP-699) and answer per key.
