@@ -424,8 +424,9 @@ export class AdminService {
       return fail("unknown_topic", `Unknown topic or partition "${topic}-${partition}"`);
     }
     if (this.#controller !== null) {
-      // The prefix deletion would have to go through the partition's Raft group on every
-      // replica (TODO(#6)); refused rather than applied to one replica only.
+      // Not built: the deletion would have to be a replicated entry that every replica
+      // applies at its commit (a log start inside a batch); refused rather than applied to
+      // one replica only (README, "Not built yet").
       return fail(
         "invalid_request",
         `Cannot delete records of "${topic}-${partition}": not supported on replicated topics yet`,

@@ -16,8 +16,9 @@
  *   node must not serve an image that skipped a record; a fixed binary replays the log.
  *
  * Must not: apply uncommitted entries, or keep a timer after `close()`.
- * TODO(#6): snapshots — the image is rebuilt from offset 0, so the log must not be truncated
- * at the front until `MetadataImage.toRecords()` snapshots are written and loaded.
+ * Not built (README, "Not built yet"): snapshots. The image is rebuilt from offset 0, so the
+ * log must not be truncated at the front until `MetadataImage.toRecords()` snapshots are
+ * written and loaded.
  */
 import { RaftGroup, type RaftGroupOptions } from "../replication/mod.ts";
 import type { Timer } from "../transport/mod.ts";
