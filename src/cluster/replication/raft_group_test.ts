@@ -288,3 +288,26 @@ Deno.test("RaftGroup refuses malformed, corrupt and Raft-reserved batches as val
     await c.close();
   }
 });
+
+Deno.test("RaftGroup answers a proposal during a leadership transfer as busy (retriable), not refused", async () => {
+  // Kafka clients never retry INVALID_RECORD; a transfer to the preferred leader made a
+  // producer fail until proposals the core declines for now became "busy".
+  const c = await SimRaftCluster.start(SEED + 9);
+  try {
+    const leader = await c.electLeader();
+    const target = c.ids.find((id) => id !== leader.nodeId);
+    assert.ok(target !== undefined);
+    // The target cannot catch up, so the transfer stays pending.
+    c.net.partition(leader.nodeId, target);
+    assert.equal((await c.propose(textBatch("before", 1)))?.type, "ok");
+    leader.transferLeadership(target);
+    await c.runFor(0);
+    let answer: string | undefined;
+    const p = leader.propose(textBatch("during", 1)).then((r) => (answer = r.type));
+    await c.runUntil(() => answer !== undefined, 1_000);
+    await p;
+    assert.equal(answer, "busy");
+  } finally {
+    await c.close();
+  }
+});
