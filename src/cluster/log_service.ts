@@ -25,7 +25,7 @@ import {
 import { type PartitionLog, TopicError, type TopicInfo, type TopicStore } from "../storage/mod.ts";
 import { type Clock, FrameDecodeError, StorageError } from "../util/mod.ts";
 import { isInternalTopic } from "./internal_topics.ts";
-import { ProducerStateTable } from "./producer_state.ts";
+import { ProducerStateTable, type SequenceCheck } from "./producer_state.ts";
 import type { ReplicaHandle } from "./replica_manager.ts";
 import type { ProposeResult } from "./replication/mod.ts";
 import { realScheduler, type Scheduler, type Timer } from "./transport/mod.ts";
@@ -216,17 +216,9 @@ export class LogService {
       return this.#produceReplicated(topic, partition, records, acksAll, options);
     }
     const info = this.topicFor(topic, true);
-    if (info && acksAll) {
-      // min.insync.replicas (Kafka's acks=all contract, NOT_ENOUGH_REPLICAS): an acks=all write needs that
-      // many in-sync replicas; on one node the in-sync set is this node alone.
-      const minIsr = Number(info.configs["min.insync.replicas"] ?? "1");
-      if (minIsr > SINGLE_NODE_ISR) {
-        return err(
-          "not_enough_replicas",
-          `Cannot write "${topic}-${partition}" with acks=all: min.insync.replicas is ${minIsr}, in-sync replicas are ${SINGLE_NODE_ISR}`,
-        );
-      }
-    }
+    // On one node the in-sync set is this node alone.
+    const tooFew = info && acksAll && minIsrRefusal(info, topic, partition, SINGLE_NODE_ISR);
+    if (tooFew) return tooFew;
     if (!info || partition < 0 || partition >= info.partitions) {
       return err("unknown_topic", `Unknown topic or partition "${topic}-${partition}"`);
     }
@@ -234,17 +226,8 @@ export class LogService {
     const batches = splitBatches(records);
     if (batches.type === "error") return batches;
     const logAppendTime = info.configs["message.timestamp.type"] === "LogAppendTime";
-    // Several batches for one partition are checked whole before any is appended, so a
-    // corrupt later batch does not leave the earlier ones half-accepted (Kafka validates the
-    // partition's records before appending). One batch, the usual case, is checked by the
-    // storage append alone (the CRC is the costliest step of a produce; not done twice).
-    if (batches.list.length > 1) {
-      for (const [i, { bytes }] of batches.list.entries()) {
-        if (!verifyBatchCrc(bytes)) {
-          return err("corrupt", `Record batch ${i} of "${topic}-${partition}" fails its CRC`);
-        }
-      }
-    }
+    const invalid = checkBatches(topic, partition, batches.list);
+    if (invalid) return invalid;
     let first: ProduceOutcome | null = null;
     let failure: PartitionError | null = null;
     const durables: Array<Promise<unknown>> = [];
@@ -312,32 +295,13 @@ export class LogService {
     }
     const replica = this.leaderReplica(topic, partition);
     if (replica.type === "error") return replica;
-    if (acksAll) {
-      const minIsr = Number(info.configs["min.insync.replicas"] ?? "1");
-      const isr = replica.handle.inSyncReplicas;
-      if (minIsr > isr) {
-        return err(
-          "not_enough_replicas",
-          `Cannot write "${topic}-${partition}" with acks=all: min.insync.replicas is ${minIsr}, in-sync replicas are ${isr}`,
-        );
-      }
-    }
+    const tooFew = acksAll &&
+      minIsrRefusal(info, topic, partition, replica.handle.inSyncReplicas);
+    if (tooFew) return tooFew;
     const batches = splitBatches(records);
     if (batches.type === "error") return batches;
-    for (const [i, { bytes, header }] of batches.list.entries()) {
-      if (header.recordCount <= 0 || header.lastOffsetDelta !== header.recordCount - 1) {
-        return err(
-          "invalid_record",
-          `Batch record count "${header.recordCount}" does not match its offset delta "${header.lastOffsetDelta}"`,
-        );
-      }
-      // Several batches are checked whole before any is proposed (none half-accepted); one
-      // batch is checked by the Raft group's proposal check alone (the CRC is the costliest
-      // step of a produce: not done twice).
-      if (batches.list.length > 1 && !verifyBatchCrc(bytes)) {
-        return err("corrupt", `Record batch ${i} of "${topic}-${partition}" fails its CRC`);
-      }
-    }
+    const invalid = checkBatches(topic, partition, batches.list);
+    if (invalid) return invalid;
     const logAppendTime = info.configs["message.timestamp.type"] === "LogAppendTime";
     const timeoutMs = options.timeoutMs ?? DEFAULT_PRODUCE_TIMEOUT_MS;
     // Proposals are made in order (each enqueues before the next), then awaited together.
@@ -358,7 +322,6 @@ export class LogService {
     return this.#answer(topic, partition, batches.list, first, failure);
   }
 
-  /** Runs `task` after every earlier task of `key` settled. */
   /**
    * Runs `task` after every earlier task of `key` settled, and after the proposals they left
    * pending (a batch that timed out may still commit: the producer's next batch is checked
@@ -424,22 +387,8 @@ export class LogService {
         ),
       };
     }
-    if (verdict.type === "fenced") {
-      return {
-        outcome: err(
-          "invalid_producer_epoch",
-          `Producer epoch "${h.producerEpoch}" is older than "${verdict.currentEpoch}"`,
-        ),
-      };
-    }
-    if (verdict.type === "outOfOrder") {
-      return {
-        outcome: err(
-          "out_of_order_sequence",
-          `Expected sequence "${verdict.expected}", got "${verdict.got}"`,
-        ),
-      };
-    }
+    const refused = sequenceRefusal(verdict, h);
+    if (refused) return { outcome: refused };
     const epoch = handle.leaderEpoch;
     const tableKey = `${topic}\u0000${partition}`;
     const record = (baseOffset: number, appendTimeMs: number) => {
@@ -578,12 +527,6 @@ export class LogService {
     | { type: "ok"; result: ProduceOutcome; durable: Promise<unknown> }
     | { type: "refused"; durable: Promise<unknown> }
     | PartitionError {
-    if (h.recordCount <= 0 || h.lastOffsetDelta !== h.recordCount - 1) {
-      return err(
-        "invalid_record",
-        `Batch record count "${h.recordCount}" does not match its offset delta "${h.lastOffsetDelta}"`,
-      );
-    }
     const idempotent = h.producerId >= 0n;
     const table = idempotent ? this.#producerTable(topic, partition, log) : null;
     if (table) {
@@ -599,18 +542,8 @@ export class LogService {
         // A retry is acknowledged once the original is durable.
         return { type: "ok", result, durable: log.flush() };
       }
-      if (verdict.type === "fenced") {
-        return err(
-          "invalid_producer_epoch",
-          `Producer epoch "${h.producerEpoch}" is older than "${verdict.currentEpoch}"`,
-        );
-      }
-      if (verdict.type === "outOfOrder") {
-        return err(
-          "out_of_order_sequence",
-          `Expected sequence "${verdict.expected}", got "${verdict.got}"`,
-        );
-      }
+      const refused = sequenceRefusal(verdict, h);
+      if (refused) return refused;
     }
     setPartitionLeaderEpoch(bytes, SINGLE_NODE_LEADER_EPOCH);
     // PartitionLog.append writes synchronously before its first await, so the sequence check
@@ -945,6 +878,66 @@ export class LogService {
 
 function err(kind: PartitionErrorKind, message: string): PartitionError {
   return { type: "error", kind, message };
+}
+
+/**
+ * min.insync.replicas (Kafka's acks=all contract, NOT_ENOUGH_REPLICAS): an acks=all write
+ * needs that many in-sync replicas.
+ */
+function minIsrRefusal(
+  info: TopicInfo,
+  topic: string,
+  partition: number,
+  inSync: number,
+): PartitionError | null {
+  const minIsr = Number(info.configs["min.insync.replicas"] ?? "1");
+  if (minIsr <= inSync) return null;
+  return err(
+    "not_enough_replicas",
+    `Cannot write "${topic}-${partition}" with acks=all: min.insync.replicas is ${minIsr}, in-sync replicas are ${inSync}`,
+  );
+}
+
+/**
+ * Checks a produce's batches before any is written, so none is half-accepted: record counts
+ * always; CRCs only when there are several (Kafka validates a partition's records before
+ * appending). One batch, the usual case, is CRC-checked by the append (storage or the Raft
+ * group's proposal check) alone: the CRC is the costliest step of a produce, not done twice.
+ */
+function checkBatches(
+  topic: string,
+  partition: number,
+  list: ReadonlyArray<{ bytes: Uint8Array; header: BatchHeader }>,
+): PartitionError | null {
+  for (const [i, { bytes, header: h }] of list.entries()) {
+    if (h.recordCount <= 0 || h.lastOffsetDelta !== h.recordCount - 1) {
+      return err(
+        "invalid_record",
+        `Batch record count "${h.recordCount}" does not match its offset delta "${h.lastOffsetDelta}"`,
+      );
+    }
+    if (list.length > 1 && !verifyBatchCrc(bytes)) {
+      return err("corrupt", `Record batch ${i} of "${topic}-${partition}" fails its CRC`);
+    }
+  }
+  return null;
+}
+
+/** The refusal of an idempotent batch's producer epoch or sequence, or null. */
+function sequenceRefusal(verdict: SequenceCheck, h: BatchHeader): PartitionError | null {
+  if (verdict.type === "fenced") {
+    return err(
+      "invalid_producer_epoch",
+      `Producer epoch "${h.producerEpoch}" is older than "${verdict.currentEpoch}"`,
+    );
+  }
+  if (verdict.type === "outOfOrder") {
+    return err(
+      "out_of_order_sequence",
+      `Expected sequence "${verdict.expected}", got "${verdict.got}"`,
+    );
+  }
+  return null;
 }
 
 function notLeader(topic: string, partition: number, leader: number | undefined): PartitionError {
