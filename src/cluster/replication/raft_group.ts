@@ -468,21 +468,19 @@ export class RaftGroup {
         this.#rewrites++;
       }
       const synced = this.#persist(rd);
-      if (synced !== undefined) {
-        // A leader's appends and heartbeats promise nothing about its own log (it counts
-        // its copy toward commit only after `advance`, once synced), so they leave while
-        // the log syncs (Raft thesis §10.2.1): the followers' fsyncs overlap the leader's.
-        const early = rd.messages.filter((m) => LEADER_SENDS.has(m.type));
-        if (early.length > 0) this.#send(early);
-        await synced;
-        if (this.#closed) return; // the node is dropped with the group
-        this.#send(
-          early.length > 0 ? rd.messages.filter((m) => !LEADER_SENDS.has(m.type)) : rd.messages,
-        );
-      } else {
-        if (this.#closed) return; // the node is dropped with the group
-        this.#send(rd.messages);
+      // A leader's appends and heartbeats promise nothing about its own log (it counts its
+      // copy toward commit only after `advance`, once synced), so they leave while the log
+      // syncs (Raft thesis §10.2.1): the followers' fsyncs overlap the leader's. Votes and
+      // append answers wait for the sync.
+      const early: Message[] = [];
+      const late: Message[] = [];
+      for (const m of rd.messages) {
+        (synced !== undefined && LEADER_SENDS.has(m.type) ? early : late).push(m);
       }
+      if (early.length > 0) this.#send(early);
+      if (synced !== undefined) await synced;
+      if (this.#closed) return; // the node is dropped with the group
+      this.#send(late);
       this.#node.advance(rd);
       this.#settle();
     }
