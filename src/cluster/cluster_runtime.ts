@@ -30,7 +30,7 @@ import type {
   ControllerOutcome,
   TopicController,
 } from "./admin_service.ts";
-import { MetadataClusterView } from "./cluster_view.ts";
+import { MetadataClusterView, unplaced } from "./cluster_view.ts";
 import type { BrokerAddress, ClusterView, PartitionPlacement } from "./cluster_view.ts";
 import {
   type BrokerEndpoint,
@@ -149,15 +149,7 @@ export class ClusterRuntime {
       controllerId: () => this.#view?.controllerId() ?? -1,
       brokers: (): BrokerAddress[] => this.#view?.brokers() ?? [],
       placement: (topic: string, count: number): PartitionPlacement[] =>
-        this.#view?.placement(topic, count) ??
-          Array.from({ length: count }, (_, partition) => ({
-            partition,
-            leader: -1,
-            leaderEpoch: -1,
-            replicas: [],
-            isr: [],
-            offline: [],
-          })),
+        this.#view?.placement(topic, count) ?? Array.from({ length: count }, (_, p) => unplaced(p)),
       groupCoordinator: (groupId: string) => this.#view?.groupCoordinator(groupId),
     };
     this.replicas = {

@@ -79,6 +79,11 @@ export class SingleNodeView implements ClusterView {
   }
 }
 
+/** A partition with no known placement or leader (not in the image, or not joined yet). */
+export function unplaced(partition: number): PartitionPlacement {
+  return { partition, leader: -1, leaderEpoch: -1, replicas: [], isr: [], offline: [] };
+}
+
 /** The name of the listener clients use in broker registrations. */
 export const KAFKA_ENDPOINT = "kafka";
 
@@ -125,7 +130,7 @@ export class MetadataClusterView implements ClusterView {
     for (let partition = 0; partition < count; partition++) {
       const p = t?.partitions[partition];
       if (p === undefined) {
-        out.push({ partition, leader: -1, leaderEpoch: -1, replicas: [], isr: [], offline: [] });
+        out.push(unplaced(partition));
         continue;
       }
       // Epoch 0 is the controller's placement, not an elected leader (Raft terms start at 1):
