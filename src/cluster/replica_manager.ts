@@ -147,8 +147,6 @@ interface Hosted {
   readonly replicas: readonly NodeId[];
   reporting: boolean;
   nextReportMs: number;
-  /** The preferred replica: the first of the partition's replica list. */
-  readonly preferred: NodeId;
   /** Monotonic ms since the preferred replica (not leading) has been in sync, or -1. */
   preferredInSyncSinceMs: number;
 }
@@ -439,7 +437,6 @@ export class ReplicaManager {
       replicas: [...replicas],
       reporting: false,
       nextReportMs: 0,
-      preferred: replicas[0] ?? o.nodeId,
       preferredInSyncSinceMs: -1,
     });
     this.#byLog.set(group.log.partitionLog, group);
@@ -530,8 +527,9 @@ export class ReplicaManager {
   /** Hands leadership back to the preferred replica once it has stayed in sync a while. */
   #rebalance(h: Hosted, image: MetadataImage, nowMs: number): void {
     const delayMs = this.#o.preferredLeaderDelayMs ?? DEFAULT_PREFERRED_LEADER_DELAY_MS;
-    const preferred = h.preferred;
-    const eligible = delayMs > 0 && preferred !== this.#o.nodeId &&
+    // The preferred replica: the first of the partition's replica list.
+    const preferred = h.replicas[0];
+    const eligible = delayMs > 0 && preferred !== undefined && preferred !== this.#o.nodeId &&
       (h.group.matchOf(preferred) ?? -1) >= h.group.commitOffset &&
       image.broker(preferred)?.fenced === false;
     if (!eligible) {
