@@ -143,6 +143,8 @@ interface Hosted {
   isr: NodeId[];
   /** Voters that caught up with the leader in this term (min.insync.replicas counts them). */
   readonly confirmed: Set<NodeId>;
+  /** How many of the last sampled in-sync set are confirmed (read on every produce). */
+  confirmedInSync: number;
   /** The partition's replicas in placement order. */
   readonly replicas: readonly NodeId[];
   reporting: boolean;
@@ -209,11 +211,7 @@ export class ReplicaManager {
       highWatermarkKnown: leading && committedInTerm(g),
       // Only voters that caught up in this term count (not a new term's grace period).
       // Until the first sample of a new term only the leader itself is known to hold it all.
-      inSyncReplicas: !leading
-        ? 0
-        : h.term === g.term
-        ? h.isr.filter((v) => h.confirmed.has(v)).length
-        : 1,
+      inSyncReplicas: !leading ? 0 : h.term === g.term ? h.confirmedInSync : 1,
       propose: (batch) => g.propose(batch),
       compact: (start) =>
         start <= g.logStartOffset || start > g.commitOffset
@@ -434,6 +432,7 @@ export class ReplicaManager {
       term: -1,
       isr: [],
       confirmed: new Set(),
+      confirmedInSync: 0,
       replicas: [...replicas],
       reporting: false,
       nextReportMs: 0,
@@ -492,6 +491,7 @@ export class ReplicaManager {
     h.previousEnd = g.logEndOffset;
     // In replica order, as the controller records it, so every node lists it alike.
     h.isr = h.replicas.filter((v) => inSync.has(v));
+    h.confirmedInSync = h.isr.filter((v) => h.confirmed.has(v)).length;
   }
 
   /** Reports leaderships and in-sync sets the image does not show yet. */
