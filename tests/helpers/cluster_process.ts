@@ -432,17 +432,46 @@ export async function startCluster(options: ClusterOptions): Promise<PyralogClus
 }
 
 /**
- * `count` distinct ports free on 127.0.0.1 now: all are bound at once (so none repeats), then
- * released for the nodes. Another process could take one in between; the node then fails to
- * bind and `start` reports it.
+ * `count` distinct ports free on 127.0.0.1 now, taken from below the kernel's ephemeral range:
+ * all are bound at once (so none repeats), then released for the nodes. Ports from the
+ * ephemeral range (what port 0 gives) are handed out again as the source port of any outgoing
+ * connection; while a node is stopped, a peer's or client's reconnect could take its port, and
+ * its restart failed with "Address already in use" (seen once in CI). A port below the range
+ * is only taken by an explicit bind. Another process could still bind one in between; the node
+ * then fails to start and `start` reports it.
  */
 function freeLoopbackPorts(count: number): number[] {
+  const low = ephemeralLow();
+  const floor = Math.max(10_000, low - 16_000);
   const listeners: Deno.Listener[] = [];
   try {
-    for (let i = 0; i < count; i++) listeners.push(Deno.listen({ hostname: "127.0.0.1", port: 0 }));
+    for (let tries = 0; listeners.length < count && tries < 100 * count; tries++) {
+      const port = floor + Math.floor(Math.random() * (low - floor));
+      if (listeners.some((l) => (l.addr as Deno.NetAddr).port === port)) continue;
+      try {
+        listeners.push(Deno.listen({ hostname: "127.0.0.1", port }));
+      } catch (err) {
+        if (!(err instanceof Deno.errors.AddrInUse)) throw err;
+      }
+    }
+    if (listeners.length < count) {
+      throw new Error(`Cannot find ${count} free ports in [${floor}, ${low}) on 127.0.0.1`);
+    }
     return listeners.map((l) => (l.addr as Deno.NetAddr).port);
   } finally {
     for (const l of listeners) l.close();
+  }
+}
+
+/** The first port of the kernel's ephemeral range (Linux's default 32768 if it cannot be read). */
+function ephemeralLow(): number {
+  try {
+    const low = Number(
+      Deno.readTextFileSync("/proc/sys/net/ipv4/ip_local_port_range").trim().split(/\s+/)[0],
+    );
+    return Number.isInteger(low) && low > 11_000 ? low : 32_768;
+  } catch {
+    return 32_768;
   }
 }
 
