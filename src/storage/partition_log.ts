@@ -63,6 +63,12 @@ export interface ReadOptions {
   maxOffsetExclusive?: number;
   /** Return the first batch even when it exceeds maxBytes, so a consumer can progress. */
   minOneBatch?: boolean;
+  /**
+   * Also serve batches below the log start that are still stored (from `storedStartOffset`):
+   * a replicated partition's Raft log starts at a batch boundary while Kafka's log start,
+   * moved by DeleteRecords, may lie inside a batch. Never for clients.
+   */
+  belowLogStart?: boolean;
 }
 
 /** Everything `PartitionLog.open` needs besides the directory. */
@@ -178,6 +184,14 @@ export class PartitionLog {
   /** First offset held. */
   get logStartOffset(): number {
     return this.#logStart;
+  }
+
+  /**
+   * Base offset of the first stored segment (<= logStartOffset): a batch boundary. Records
+   * between it and the log start were deleted (DeleteRecords) but their segment remains.
+   */
+  get storedStartOffset(): number {
+    return (this.#segments[0] as Segment).baseOffset;
   }
 
   /** Offset the next appended record receives. */
@@ -323,7 +337,8 @@ export class PartitionLog {
    */
   read(offset: number, maxBytes: number, options: ReadOptions = {}): ReadResult {
     const end = this.logEndOffset;
-    if (offset < this.#logStart || offset > end) {
+    const start = options.belowLogStart === true ? this.storedStartOffset : this.#logStart;
+    if (offset < start || offset > end) {
       return { type: "offsetOutOfRange", logStartOffset: this.#logStart, logEndOffset: end };
     }
     const limit = Math.min(options.maxOffsetExclusive ?? end, end);
@@ -419,8 +434,9 @@ export class PartitionLog {
   }
 
   /**
-   * Makes `offset` the first offset of the log (Kafka DeleteRecords), deleting every segment
-   * wholly below it. The new start is checkpointed before any file is removed.
+   * Makes `offset` the first offset of the log (Kafka DeleteRecords) unless the start is
+   * already past it, and deletes every segment wholly below it. The new start is
+   * checkpointed before any file is removed.
    * @throws {StorageError} "offset_out_of_range" when `offset` is past the log end.
    */
   deleteRecordsBefore(offset: number): void {
@@ -430,9 +446,11 @@ export class PartitionLog {
         `Cannot delete records of "${this.dir}" before "${offset}": log ends at "${this.logEndOffset}"`,
       );
     }
-    if (offset <= this.#logStart) return;
-    this.#logStart = offset;
-    writeFileAtomic(this.dir, LOG_START_FILE, new TextEncoder().encode(`${offset}\n`));
+    if (offset <= this.storedStartOffset) return;
+    if (offset > this.#logStart) {
+      this.#logStart = offset;
+      writeFileAtomic(this.dir, LOG_START_FILE, new TextEncoder().encode(`${offset}\n`));
+    }
     if (this.#active.size > 0 && this.#active.nextOffset <= offset) this.#roll(this.#clock.nowMs());
     while (this.#segments.length > 1 && (this.#segments[0] as Segment).nextOffset <= offset) {
       (this.#segments.shift() as Segment).remove();
@@ -450,10 +468,11 @@ export class PartitionLog {
   }
 
   /**
-   * The log start offset retention would move to now (a segment boundary, so a batch
-   * boundary), without deleting anything: for owners that must order the deletion
-   * themselves (a replicated partition's Raft group). Only segments that end at or below
-   * `upTo` may go (Kafka deletes only segments wholly below the high watermark).
+   * The first offset retention would keep now: a segment boundary (so a batch boundary),
+   * `storedStartOffset` when no segment is due, computed without deleting anything: for
+   * owners that must order the deletion themselves (a replicated partition's Raft group).
+   * Only segments that end at or below `upTo` may go (Kafka deletes only segments wholly
+   * below the high watermark).
    */
   retentionStart(nowMs: number = this.#clock.nowMs(), upTo = Infinity): number {
     return this.#retention(nowMs, upTo).start;
@@ -462,7 +481,8 @@ export class PartitionLog {
   /** Whole closed segments past retention.ms / retention.bytes, and the start after them. */
   #retention(nowMs: number, upTo = Infinity): { start: number; segments: number } {
     const { retentionMs, retentionBytes } = this.config;
-    let start = this.#logStart;
+    // A segment boundary (a batch boundary), even when the log start lies inside a batch.
+    let start = this.storedStartOffset;
     let segments = 0;
     let total = this.sizeBytes;
     // Bounded by the number of segments; the active segment is never deleted here.

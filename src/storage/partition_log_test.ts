@@ -163,6 +163,43 @@ Deno.test("PartitionLog deleteRecordsBefore moves the log start durably", async 
   });
 });
 
+Deno.test("PartitionLog keeps the batches of a segment below a mid-batch start for replication only", async () => {
+  await withTempDir(async (dir) => {
+    const config = {
+      fsync: "never" as const,
+      segmentBytes: 1024,
+      retentionMs: -1,
+      retentionBytes: -1,
+    };
+    const log = PartitionLog.open(dir, { config });
+    for (let i = 0; i < 30; i++) await log.append(textBatch(`r${i}`, 2));
+    // 25 lies inside the batch [24, 25]: clients see 25 on, the segment holding it stays.
+    log.deleteRecordsBefore(25);
+    const stored = log.storedStartOffset;
+    ok(stored > 0 && stored <= 24 && stored % 2 === 0, `stored start ${stored}`);
+    strictEqual(log.read(stored, 100).type, "offsetOutOfRange");
+    strictEqual(offsetsOf(log.read(stored, 100, { belowLogStart: true }))[0], stored);
+    strictEqual(log.read(stored - 1, 100, { belowLogStart: true }).type, "offsetOutOfRange");
+    // Retention plans from segment boundaries, never from the start inside a batch.
+    strictEqual(log.retentionStart(), stored);
+    // Deleting below the start removes whole segments only and keeps the start.
+    log.deleteRecordsBefore(24);
+    strictEqual(log.logStartOffset, 25);
+    strictEqual(log.storedStartOffset, stored);
+    await log.close();
+    const again = PartitionLog.open(dir, { config });
+    strictEqual(again.logStartOffset, 25);
+    strictEqual(again.storedStartOffset, stored);
+    // Once the start passes a segment's end, that segment goes even though the start was
+    // already inside it.
+    const r = again.read(25, 1 << 20, { belowLogStart: true });
+    ok(r.type === "ok");
+    again.deleteRecordsBefore(59);
+    ok(again.storedStartOffset > stored && again.storedStartOffset <= 58);
+    await again.close();
+  });
+});
+
 Deno.test("PartitionLog retention by time deletes closed segments older than retention.ms", async () => {
   await withTempDir(async (dir) => {
     const clock = new ManualClock(10_000);
