@@ -35,6 +35,9 @@ export {
 } from "./raft_message_codec.ts";
 export {
   batchFor,
+  DELETE_RECORDS_CONTROL_TYPE,
+  deleteRecordsBatch,
+  deleteRecordsTarget,
   entryOf,
   EPOCH_CHECKPOINT_FILE,
   LEADER_CHANGE_CONTROL_TYPE,

@@ -139,6 +139,7 @@ type Input =
     readonly type: "propose";
     readonly bytes: Uint8Array;
     readonly count: number;
+    readonly committed: boolean;
     readonly settle: (r: ProposeResult) => void;
   }
   | { readonly type: "compact"; readonly start: Offset; readonly settle: (ok: boolean) => void }
@@ -148,6 +149,8 @@ interface Pending {
   readonly base: Offset;
   readonly last: Offset;
   readonly term: Term;
+  /** Settle at the (synced) commit end even with write caching. */
+  readonly committed: boolean;
   readonly settle: (r: ProposeResult) => void;
 }
 
@@ -287,9 +290,12 @@ export class RaftGroup {
 
   /**
    * Appends one RecordBatch v2 (leader only). The batch is copied, then stamped with its
-   * base offset and term (the partition leader epoch). Settles per `ProposeResult`.
+   * base offset and term (the partition leader epoch). Settles per `ProposeResult`: with
+   * write caching once the quorum holds it, unless `committed` asks for the commit (which
+   * also means its effects, a delete-records entry's, are applied here). Proposals settle
+   * in order, so a `committed` one holds back later ones until it commits.
    */
-  propose(batch: Uint8Array): Promise<ProposeResult> {
+  propose(batch: Uint8Array, options: { committed?: boolean } = {}): Promise<ProposeResult> {
     if (this.#closed || this.#failure !== undefined) {
       return Promise.resolve({ type: "notLeader", leader: undefined });
     }
@@ -297,7 +303,10 @@ export class RaftGroup {
     if (problem !== undefined) return Promise.resolve({ type: "refused", reason: problem });
     const bytes = batch.slice();
     const count = readBatchHeader(bytes).lastOffsetDelta + 1;
-    return new Promise((settle) => this.#enqueue({ type: "propose", bytes, count, settle }, true));
+    const committed = options.committed === true;
+    return new Promise((settle) =>
+      this.#enqueue({ type: "propose", bytes, count, committed, settle }, true)
+    );
   }
 
   /** Deletes the log prefix before `start`, a committed entry boundary (retention, §7). */
@@ -511,7 +520,13 @@ export class RaftGroup {
           // The entry's payload is these bytes: stamp them before they are stored or sent.
           setBaseOffset(input.bytes, r.base);
           setPartitionLeaderEpoch(input.bytes, r.term);
-          this.#pending.push({ base: r.base, last: r.last, term: r.term, settle: input.settle });
+          this.#pending.push({
+            base: r.base,
+            last: r.last,
+            term: r.term,
+            committed: input.committed,
+            settle: input.settle,
+          });
         } else if (r.type === "notLeader") {
           input.settle({ type: "notLeader", leader: r.leader });
         } else if (r.type === "refused") {
@@ -594,9 +609,11 @@ export class RaftGroup {
   /** Settles proposals: overwritten ones are refused, acknowledged ones resolve (in order). */
   #settle(): void {
     const node = this.#node;
-    if (this.#onCommit !== undefined && node.highWatermark > this.#reportedCommit) {
+    if (node.highWatermark > this.#reportedCommit) {
       this.#reportedCommit = node.highWatermark;
-      this.#onCommit(node.highWatermark);
+      // Committed delete-records entries move the log start on every replica.
+      this.#log.applyCommitted(node.highWatermark);
+      this.#onCommit?.(node.highWatermark);
     }
     const pending = this.#pending;
     if (pending.length === 0) return;
@@ -614,7 +631,7 @@ export class RaftGroup {
       : node.highWatermark;
     let done = 0;
     for (const p of pending) {
-      if (p.last >= ackEnd) break;
+      if (p.last >= (p.committed ? node.highWatermark : ackEnd)) break;
       p.settle({ type: "ok", baseOffset: p.base, lastOffset: p.last });
       done++;
     }

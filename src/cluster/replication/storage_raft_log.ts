@@ -9,6 +9,13 @@
  * value is the membership as JSON. They are built deterministically (no timestamp), so every
  * replica stores the same bytes.
  *
+ * Kafka's DeleteRecords is an entry too, so every replica deletes the same prefix: a
+ * delete-records control batch (a type of our own, `DELETE_RECORDS_CONTROL_TYPE`, whose value
+ * is the new log start as an int64), which is data to the consensus core. The log remembers
+ * the ones it holds and `applyCommitted` moves the partition log's start once one commits.
+ * That start may lie inside a batch, so the Raft log starts at the first stored batch
+ * (`storedStartOffset`), not at the Kafka log start; whole segments below are deleted at once.
+ *
  * Term lookups never decode records. The log keeps Kafka's leader-epoch cache
  * (KIP-101/KIP-279): the list of (startOffset, term) where the term changes, so its memory
  * is bounded by the number of terms, not batches. It is rebuilt on open by scanning batch
@@ -37,6 +44,7 @@ import { entryBytes, type Membership, type RaftLog } from "../../raft/mod.ts";
 import type { Entry, EntryPayload } from "../../raft/mod.ts";
 import {
   assert,
+  FrameDecodeError,
   nodeId,
   type Offset,
   offset,
@@ -49,6 +57,11 @@ import {
 export const LEADER_CHANGE_CONTROL_TYPE = 2;
 /** Control record type of a membership batch (KIP-853's KRAFT_VOTERS). */
 export const VOTERS_CONTROL_TYPE = 6;
+/**
+ * Control record type of a delete-records batch (DeleteRecords replicated as an entry). Not a
+ * Kafka type: clients skip control batches they do not know, as they skip a leader change.
+ */
+export const DELETE_RECORDS_CONTROL_TYPE = 0x7064;
 /** Name of the leader-epoch checkpoint file in the partition directory. */
 export const EPOCH_CHECKPOINT_FILE = "raft-epoch-checkpoint";
 
@@ -81,16 +94,25 @@ export class StorageRaftLog implements RaftLog {
   #startTerm: Term;
   /** The log start at which #startTerm was learned. */
   #startAt: number;
+  /**
+   * The Raft log start last set (`setStart`, or the checkpoint's): entries below it are gone
+   * for Raft even where their segment remains. The start is the later of it and the first
+   * stored batch, which moves when the partition log deletes whole segments on its own.
+   */
+  #start: number;
   /** The newest entries, adjacent, ending at endOffset (bounded). */
   #recent: Entry[] = [];
   #recentBytes = 0;
   /** The checkpoint text last written, so an unchanged cache is not rewritten. */
   #written = "";
+  /** Delete-records entries held and not yet applied, in offset order. */
+  #deletes: Array<{ readonly at: Offset; readonly before: number }> = [];
 
-  private constructor(log: PartitionLog, startTerm: Term) {
+  private constructor(log: PartitionLog, start: number, startTerm: Term) {
     this.#log = log;
+    this.#start = start;
     this.#startTerm = startTerm;
-    this.#startAt = log.logStartOffset;
+    this.#startAt = start;
   }
 
   /**
@@ -100,7 +122,12 @@ export class StorageRaftLog implements RaftLog {
    */
   static open(log: PartitionLog): StorageRaftLog {
     const cp = readCheckpoint(log.dir);
-    const start = log.logStartOffset;
+    // The checkpoint's start, unless whole segments past it are gone; never past the Kafka
+    // log start (a checkpoint written before a crash may lag it, never lead it).
+    const start = Math.max(
+      log.storedStartOffset,
+      Math.min(cp?.logStart ?? 0, log.logStartOffset),
+    );
     let startTerm = 0;
     if (start > 0) {
       const known = cp === undefined ? undefined : termBefore(cp, start);
@@ -112,7 +139,7 @@ export class StorageRaftLog implements RaftLog {
       }
       startTerm = known;
     }
-    const raftLog = new StorageRaftLog(log, term(startTerm));
+    const raftLog = new StorageRaftLog(log, start, term(startTerm));
     raftLog.#scan();
     raftLog.#checkpoint();
     return raftLog;
@@ -129,11 +156,11 @@ export class StorageRaftLog implements RaftLog {
   }
 
   startOffset(): Offset {
-    return offset(this.#log.logStartOffset);
+    return offset(Math.max(this.#start, this.#log.storedStartOffset));
   }
 
   startTerm(): Term {
-    const start = this.#log.logStartOffset;
+    const start = this.startOffset();
     if (start === this.#startAt) return this.#startTerm;
     // The partition log's own retention moved the start (Kafka retention, DeleteRecords):
     // the leader-epoch cache still holds the boundary covering the offset before it.
@@ -226,6 +253,7 @@ export class StorageRaftLog implements RaftLog {
         h.partitionLeaderEpoch === entry.term,
       `batch header (${h.baseOffset}, +${h.lastOffsetDelta}, term ${h.partitionLeaderEpoch}) does not match entry [${entry.base}, ${entry.last}] term ${entry.term}`,
     );
+    if ((h.attributes & ATTR.control) !== 0) this.#noteDelete(entry.base, bytes);
     let failure: unknown;
     const done = this.#log.append(bytes, { expectedBaseOffset: entry.base, waitForSync: false });
     // Without waitForSync the promise settles at once; a refused write leaves the end put.
@@ -247,6 +275,7 @@ export class StorageRaftLog implements RaftLog {
     assert(end >= this.startOffset(), `truncate to ${end} below log start ${this.startOffset()}`);
     assert(this.entryAt(end).base === end, `truncate point ${end} mid-entry`);
     this.#log.truncateTo(end);
+    while ((this.#deletes.at(-1)?.at ?? -1) >= end) this.#deletes.pop();
     while ((this.#epochs.at(-1)?.start ?? -1) >= end) this.#epochs.pop();
     while ((this.#recent.at(-1)?.base ?? -1) >= end) {
       const gone = this.#recent.pop();
@@ -263,6 +292,7 @@ export class StorageRaftLog implements RaftLog {
   setStart(start: Offset, startTerm: Term, discard: boolean): void {
     if (discard || start >= this.endOffset()) {
       this.#log.reset(start);
+      this.#deletes = [];
       this.#epochs = [];
       this.#recent = [];
       this.#recentBytes = 0;
@@ -271,6 +301,8 @@ export class StorageRaftLog implements RaftLog {
       if (start === this.startOffset()) return;
       assert(this.entryAt(start).base === start, `log start ${start} mid-entry`);
       const covering = this.termAt(start);
+      // Entries below the start are committed (§7): apply the deletions they hold first.
+      this.#applyDeletes(start);
       this.#log.deleteRecordsBefore(start);
       // Keep the boundaries at or after the new start, and one at the start itself.
       this.#epochs = this.#epochs.filter((b) => b.start > start);
@@ -280,9 +312,40 @@ export class StorageRaftLog implements RaftLog {
         if (gone !== undefined) this.#recentBytes -= entryBytes(gone);
       }
     }
+    this.#start = start;
     this.#startTerm = startTerm;
     this.#startAt = start;
     this.#checkpoint();
+  }
+
+  /**
+   * Applies the delete-records entries below `commit` (committed): the partition log's start
+   * moves to each one's offset, and segments wholly below it are deleted. Returns whether
+   * the Kafka log start moved. Applying one again (after a restart) changes nothing.
+   */
+  applyCommitted(commit: Offset): boolean {
+    if (this.#deletes.length === 0 || (this.#deletes[0] as { at: Offset }).at >= commit) {
+      return false;
+    }
+    const before = this.#log.logStartOffset;
+    this.#applyDeletes(commit);
+    return this.#log.logStartOffset !== before;
+  }
+
+  #applyDeletes(below: Offset): void {
+    let done = 0;
+    for (const d of this.#deletes) {
+      if (d.at >= below) break;
+      this.#log.deleteRecordsBefore(Math.min(d.before, d.at));
+      done++;
+    }
+    if (done > 0) this.#deletes.splice(0, done);
+  }
+
+  /** Remembers a delete-records entry at `at` (a control batch of that type). */
+  #noteDelete(at: Offset, bytes: Uint8Array): void {
+    const before = deleteRecordsTarget(bytes);
+    if (before !== undefined) this.#deletes.push({ at, before });
   }
 
   /** Syncs everything written so far (group commit in the partition log). */
@@ -319,6 +382,7 @@ export class StorageRaftLog implements RaftLog {
   #readFrom(at: Offset, maxBytes: number): Entry[] {
     const r = this.#log.read(at, Math.max(1, Math.min(maxBytes, READ_CHUNK_BYTES)), {
       minOneBatch: true,
+      belowLogStart: true,
     });
     assert(r.type === "ok", `offset ${at} out of the partition log's range`);
     const out: Entry[] = [];
@@ -328,14 +392,15 @@ export class StorageRaftLog implements RaftLog {
 
   /** Rebuilds the leader-epoch cache from the stored batch headers (once, at open). */
   #scan(): void {
-    let at = this.#log.logStartOffset;
+    let at: number = this.startOffset();
     const end = this.#log.logEndOffset;
     let last = this.#startTerm;
     // Bounded: every round advances `at` by at least one batch.
     while (at < end) {
-      const r = this.#log.read(at, READ_CHUNK_BYTES, { minOneBatch: true });
+      const r = this.#log.read(at, READ_CHUNK_BYTES, { minOneBatch: true, belowLogStart: true });
       assert(r.type === "ok" && r.nextOffset > at, `cannot scan the log at ${at}`);
-      for (const { header: h } of iterateBatches(r.bytes)) {
+      for (const { header: h, bytes } of iterateBatches(r.bytes)) {
+        if ((h.attributes & ATTR.control) !== 0) this.#noteDelete(offset(h.baseOffset), bytes);
         const t = h.partitionLeaderEpoch;
         if (t < last) {
           throw new StorageError(
@@ -355,7 +420,7 @@ export class StorageRaftLog implements RaftLog {
   /** Writes the leader-epoch checkpoint when it changed (KIP-101's leader-epoch-checkpoint). */
   #checkpoint(): void {
     const cp: Checkpoint = {
-      logStart: this.#log.logStartOffset,
+      logStart: this.startOffset(),
       startTerm: this.startTerm(),
       epochs: this.#epochs.map((b) => [b.start, b.term] as const),
     };
@@ -385,6 +450,46 @@ export function batchFor(entry: Entry): Uint8Array {
     partitionLeaderEpoch: entry.term,
     baseTimestampMs: 0,
   });
+}
+
+/**
+ * A delete-records control batch (see the file comment): the leader proposes it, and every
+ * replica moves its log start to `before` once it commits. Base offset and term are stamped
+ * by the proposal.
+ */
+export function deleteRecordsBatch(before: number): Uint8Array {
+  assert(Number.isSafeInteger(before) && before >= 0, "delete-records target is an offset");
+  const key = new Uint8Array(4);
+  const kv = new DataView(key.buffer);
+  kv.setInt16(0, 0);
+  kv.setInt16(2, DELETE_RECORDS_CONTROL_TYPE);
+  const value = new Uint8Array(8);
+  new DataView(value.buffer).setBigInt64(0, BigInt(before));
+  return buildBatch({
+    records: [{ key, value, timestampMs: 0 }],
+    baseOffset: 0,
+    isControl: true,
+    baseTimestampMs: 0,
+  });
+}
+
+/** The target of a delete-records control batch, or undefined for any other batch. */
+export function deleteRecordsTarget(bytes: Uint8Array): number | undefined {
+  const h = readBatchHeader(bytes);
+  if ((h.attributes & ATTR.control) === 0 || h.recordCount !== 1) return undefined;
+  let record: ReturnType<typeof decodeBatch>["records"][number] | undefined;
+  try {
+    record = decodeBatch(bytes).records[0];
+    const key = decodeControlRecordKey(record?.key ?? null);
+    if (key.typeId !== DELETE_RECORDS_CONTROL_TYPE) return undefined;
+  } catch (err) {
+    // A control batch of another kind that does not decode is not a deletion.
+    if (err instanceof FrameDecodeError) return undefined;
+    throw err;
+  }
+  if (record?.value?.length !== 8) return undefined;
+  const before = new DataView(record.value.buffer, record.value.byteOffset, 8).getBigInt64(0);
+  return before >= 0n && before <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(before) : undefined;
 }
 
 /** The entry a stored batch represents (the inverse of `batchFor`). */
