@@ -13,6 +13,7 @@
  * Outcomes are tagged values; each front door maps them once to its own error codes.
  */
 import {
+  ATTR,
   type BatchHeader,
   batchSize,
   decodeBatch,
@@ -910,6 +911,14 @@ function checkBatches(
   list: ReadonlyArray<{ bytes: Uint8Array; header: BatchHeader }>,
 ): PartitionError | null {
   for (const [i, { bytes, header: h }] of list.entries()) {
+    if ((h.attributes & ATTR.control) !== 0) {
+      // Control batches come from the broker only (transaction markers, Raft's entries, a
+      // replicated deletion): a forged one could delete records or hide them (as Kafka).
+      return err(
+        "invalid_record",
+        `Clients may not write control batches to "${topic}-${partition}"`,
+      );
+    }
     if (h.recordCount <= 0 || h.lastOffsetDelta !== h.recordCount - 1) {
       return err(
         "invalid_record",

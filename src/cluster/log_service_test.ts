@@ -4,11 +4,12 @@
  * accepted or refused together.
  */
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
-import { buildBatch, decodeBatch, iterateBatches } from "../records/mod.ts";
+import { buildBatch, buildEndTxnMarkerBatch, decodeBatch, iterateBatches } from "../records/mod.ts";
 import { TopicStore } from "../storage/mod.ts";
 import { withTempDir } from "../testing/temp_dir.ts";
 import { ManualClock } from "../util/mod.ts";
 import { LogService } from "./log_service.ts";
+import { deleteRecordsBatch } from "./replication/mod.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -82,6 +83,29 @@ Deno.test("LogService.produce refuses every batch of a partition when one is cor
     }
     deepStrictEqual(values(logs, "pair"), []);
     const ok = await logs.produce("pair", 0, batch(["z"]));
+    strictEqual(ok.type === "ok" && ok.baseOffset, 0);
+  });
+});
+
+Deno.test("LogService.produce refuses control batches from clients", async () => {
+  await withService(async (logs) => {
+    // A transaction marker, and a batch shaped like the replicated deletion entry.
+    const forged = [
+      buildEndTxnMarkerBatch({
+        type: "commit",
+        producerId: 5n,
+        producerEpoch: 0,
+        coordinatorEpoch: 0,
+        timestampMs: 1_700_000_000_000,
+      }),
+      deleteRecordsBatch(1),
+    ];
+    for (const b of forged) {
+      const r = await logs.produce("t", 0, b);
+      strictEqual(r.type === "error" && r.kind, "invalid_record");
+    }
+    deepStrictEqual(values(logs, "t"), []);
+    const ok = await logs.produce("t", 0, batch(["a"]));
     strictEqual(ok.type === "ok" && ok.baseOffset, 0);
   });
 });
