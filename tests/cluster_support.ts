@@ -32,6 +32,7 @@ export interface PartitionView {
   replicas: number[];
   in_sync_replicas: number[];
   offline_replicas: number[];
+  log_start_offset: number | null;
   log_end_offset: number | null;
   high_watermark: number | null;
 }
@@ -192,7 +193,8 @@ const HTTP_READ_RECORDS = 5_000;
 const HTTP_READ_ROUNDS_MAX = 1_000;
 
 /**
- * Offset → "key:value" of node `id`'s own replica of partition `p`, below `end`, read with
+ * Offset → "key:value" of node `id`'s own replica of partition `p`, from `start` (its log
+ * start) and below `end`, read with
  * GET /v1/topics/{t}/partitions/{p}/records (which serves the local replica, follower or
  * leader, up to that replica's high watermark).
  * @throws when the node answers anything but 200.
@@ -203,10 +205,11 @@ export async function replicaRecords(
   topic: string,
   p: number,
   end: number,
+  start = 0,
 ): Promise<Map<number, string>> {
   const node = cluster.node(id);
   const out = new Map<number, string>();
-  let offset = 0;
+  let offset = start;
   for (let round = 0; round < HTTP_READ_ROUNDS_MAX && offset < end; round++) {
     const url = `http://${node.http}/v1/topics/${encodeURIComponent(topic)}/partitions/${p}` +
       `/records?offset=${offset}&max_records=${HTTP_READ_RECORDS}`;
@@ -226,8 +229,9 @@ export async function replicaRecords(
 
 /**
  * Waits until every replica of each of `partitions` partitions of `topic` ends at its
- * leader's high watermark (log end and high watermark), then checks that every replica holds
- * the same record at every offset below it: no replica kept a divergent suffix.
+ * leader's high watermark (log end and high watermark) and starts at its log start, then
+ * checks that every replica holds the same record at every offset between: no replica kept a
+ * divergent suffix or deleted a different prefix.
  * @throws when they do not converge in time or their contents differ (first difference).
  */
 export async function checkReplicasIdentical(
@@ -240,7 +244,7 @@ export async function checkReplicasIdentical(
     `every replica of "${topic}" to end at its leader's high watermark`,
     timeoutMs,
     async () => {
-      const found: Array<{ replicas: number[]; end: number }> = [];
+      const found: Array<{ replicas: number[]; end: number; start: number }> = [];
       for (let p = 0; p < partitions; p++) {
         const anyView = await firstView(cluster, topic, p);
         if (!anyView || anyView.leader === null) return null;
@@ -249,23 +253,25 @@ export async function checkReplicasIdentical(
         if (!onLeader || onLeader.leader !== anyView.leader || end === null || end === undefined) {
           return null;
         }
+        const start = onLeader.log_start_offset ?? 0;
         for (const id of onLeader.replicas) {
           const v = await partitionView(cluster, id, topic, p);
           if (v?.log_end_offset !== end || v.high_watermark !== end) return null;
+          if (v.log_start_offset !== start) return null;
         }
-        found.push({ replicas: onLeader.replicas, end });
+        found.push({ replicas: onLeader.replicas, end, start });
       }
       return found;
     },
     () => describeViews(cluster, topic),
   );
-  for (const [p, { replicas, end }] of ends.entries()) {
+  for (const [p, { replicas, end, start }] of ends.entries()) {
     const [first, ...rest] = replicas;
     if (first === undefined) throw new Error(`Partition ${p} of "${topic}" has no replicas`);
-    const want = await replicaRecords(cluster, first, topic, p, end);
+    const want = await replicaRecords(cluster, first, topic, p, end, start);
     for (const id of rest) {
-      const got = await replicaRecords(cluster, id, topic, p, end);
-      for (let o = 0; o < end; o++) {
+      const got = await replicaRecords(cluster, id, topic, p, end, start);
+      for (let o = start; o < end; o++) {
         if (got.get(o) !== want.get(o)) {
           throw new Error(
             `Replicas of "${topic}"-${p} differ at offset ${o} (of ${end}): ` +

@@ -6,13 +6,16 @@
  *   librdkafka's Metadata agree on the leaders and a full ISR, and every replica's log ends
  *   at the leader's high watermark;
  * - a cluster stopped with SIGTERM and started again on its data directories keeps its
- *   topics and every acknowledged record.
+ *   topics and every acknowledged record;
+ * - kafkajs DeleteRecords on a replicated partition: every replica's log start moves there
+ *   (through a leader restart too), and kcat reads exactly the acknowledged records from it.
  *
  * Failover, flexible quorums and network partitions are in cluster_failover_test.ts and
  * cluster_partition_test.ts. Every wait is bounded; a failure prints every node's log tail.
  */
 
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import { Kafka, logLevel } from "kafkajs";
 import { startCluster } from "./helpers/cluster_process.ts";
 import { runCommand } from "./clients/kafka_ops.ts";
 import {
@@ -21,10 +24,12 @@ import {
   createTopicCli,
   duplicates,
   metadataPython,
+  partitionView,
   producePython,
   readAllKcat,
   sameSet,
   waitAgreedFullIsr,
+  waitFor,
   withLogs,
 } from "./cluster_support.ts";
 
@@ -125,5 +130,75 @@ Deno.test("cluster: SIGTERM all three nodes, restart them, topics and acknowledg
     const at = new Map(read.map((r) => [`${r.partition}/${r.offset}`, Number(r.value)]));
     for (const [v, p, o] of out.acked) strictEqual(at.get(`${p}/${o}`), v, `record ${v}`);
     await checkReplicasIdentical(cluster, topic, partitions, AGREE_MS);
+  });
+});
+
+Deno.test("cluster: kafkajs DeleteRecords moves every replica's log start, through a leader restart", async () => {
+  await using cluster = await startCluster({ nodes: 3, fsync: "never" });
+  await withLogs(cluster, async () => {
+    await cluster.waitReady("all", READY_MS);
+    const topic = "purged";
+    const created = await createTopicCli(cluster.bootstrap, topic, 1, 3);
+    deepStrictEqual(created.map((r) => [r.topic, r.error]), [[topic, null]]);
+    const [agreed] = await waitAgreedFullIsr(cluster, topic, 1, AGREE_MS);
+    const out = await producePython(cluster.bootstrap, topic, 0, 120, 30_000, { "linger.ms": 20 });
+    deepStrictEqual(out.errors, []);
+    strictEqual(out.acked.length, 120);
+    const offsets = out.acked.map(([, , o]) => o).sort((a, b) => a - b);
+    const target = offsets[50] as number;
+
+    const kafka = new Kafka({
+      clientId: "cluster-delete-records",
+      brokers: cluster.bootstrap.split(","),
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 5 },
+    });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      // kafkajs finds the leader in topic metadata it already loaded.
+      const [before] = await admin.fetchTopicOffsets(topic);
+      strictEqual(before?.low, "0", JSON.stringify(before));
+      await admin.deleteTopicRecords({
+        topic,
+        partitions: [{ partition: 0, offset: `${target}` }],
+      });
+      const [p0] = await admin.fetchTopicOffsets(topic);
+      strictEqual(p0?.low, `${target}`, JSON.stringify(p0));
+    } finally {
+      await admin.disconnect();
+    }
+    const starts = () =>
+      Promise.all(
+        cluster.nodes.map(async (n) =>
+          (await partitionView(cluster, n.id, topic))?.log_start_offset
+        ),
+      );
+    await waitFor(
+      `every replica's log start at ${target}`,
+      AGREE_MS,
+      async () => (await starts()).every((s) => s === target),
+      async () => JSON.stringify(await starts()),
+    );
+
+    const expected = out.acked.filter(([, , o]) => o >= target).map(([v, , o]) => `${o}:${v}`);
+    const readFrom = async (id: number) =>
+      (await readAllKcat(cluster.node(id).kafka, topic)).map((r) => `${r.offset}:${r.value}`);
+    deepStrictEqual(await readFrom(2), expected, "kcat reads from the new start, nothing before");
+
+    // The leader restarts: the deletion stays on every replica, and the restarted node applies
+    // nothing twice.
+    const leader = agreed?.leader ?? 1;
+    await cluster.restart(leader);
+    await cluster.waitReady("all", READY_MS);
+    await waitAgreedFullIsr(cluster, topic, 1, AGREE_MS);
+    await waitFor(
+      `every replica's log start still at ${target} after node ${leader} restarted`,
+      AGREE_MS,
+      async () => (await starts()).every((s) => s === target),
+      async () => JSON.stringify(await starts()),
+    );
+    deepStrictEqual(await readFrom(3), expected, "and reads the same after the restart");
+    await checkReplicasIdentical(cluster, topic, 1, AGREE_MS);
   });
 });

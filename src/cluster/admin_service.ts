@@ -30,6 +30,7 @@ import { InvalidConfigError } from "../storage/mod.ts";
 import { StorageError } from "../util/mod.ts";
 import type { GroupService } from "./group_service.ts";
 import { INTERNAL_TOPICS, isInternalTopic } from "./internal_topics.ts";
+import { deleteRecordsBatch } from "./replication/mod.ts";
 import type { LogService } from "./log_service.ts";
 import { SINGLE_NODE_LEADER_EPOCH } from "./log_service.ts";
 import { applyConfigChanges, type ConfigChange, replaceConfigs } from "./topic_config_catalog.ts";
@@ -53,7 +54,8 @@ export type AdminErrorKind =
   | "corrupt"
   | "storage"
   | "not_controller"
-  | "not_leader";
+  | "not_leader"
+  | "timed_out";
 
 /** A refused admin operation. */
 export interface AdminError {
@@ -66,6 +68,8 @@ export interface AdminError {
 export const USE_DEFAULT = -1;
 /** DeleteRecords: delete up to the high watermark (DeleteRecordsRequest `Offset` -1). */
 export const HIGH_WATERMARK_OFFSET = -1;
+/** DeleteRecords' wait for a replicated deletion when the request names no timeout. */
+const DELETE_RECORDS_TIMEOUT_MS = 30_000;
 /** Kafka's "no epoch" (UNDEFINED_EPOCH) and "no offset" (UNDEFINED_EPOCH_OFFSET). */
 export const UNDEFINED_EPOCH = -1;
 export const UNDEFINED_EPOCH_OFFSET = -1;
@@ -412,40 +416,78 @@ export class AdminService {
 
   /**
    * DeleteRecords: moves a partition's log start to `offset` (-1: the high watermark) and
-   * returns the new low watermark. Offsets past the high watermark are out of range.
+   * returns the new low watermark. Offsets past the high watermark are out of range. On a
+   * replicated partition the leader appends a delete-records entry and answers once it is
+   * committed, so every replica deletes the same prefix (`timed_out` after `timeoutMs`).
    */
-  deleteRecords(
+  async deleteRecords(
     topic: string,
     partition: number,
     offset: number,
-  ): { type: "ok"; lowWatermark: number } | AdminError {
+    timeoutMs = DELETE_RECORDS_TIMEOUT_MS,
+  ): Promise<{ type: "ok"; lowWatermark: number } | AdminError> {
     const info = this.#store.topic(topic);
     if (!info || partition < 0 || partition >= info.partitions) {
       return fail("unknown_topic", `Unknown topic or partition "${topic}-${partition}"`);
     }
     if (this.#controller !== null) {
-      // Not built: the deletion would have to be a replicated entry that every replica
-      // applies at its commit (a log start inside a batch); refused rather than applied to
-      // one replica only (README, "Not built yet").
-      return fail(
-        "invalid_request",
-        `Cannot delete records of "${topic}-${partition}": not supported on replicated topics yet`,
-      );
+      return await this.#deleteReplicated(topic, partition, offset, timeoutMs);
     }
     try {
       const log = this.#store.partition(topic, partition);
       const hw = this.#logs.highWatermark(log);
       const target = offset === HIGH_WATERMARK_OFFSET ? hw : offset;
-      if (target < 0 || target > hw) {
-        return fail(
-          "offset_out_of_range",
-          `Cannot delete records of "${topic}-${partition}" before "${offset}": high watermark is "${hw}"`,
-        );
-      }
+      if (target < 0 || target > hw) return deleteOutOfRange(topic, partition, offset, hw);
       log.deleteRecordsBefore(target);
       return { type: "ok", lowWatermark: log.logStartOffset };
     } catch (e) {
       return storageFailure(e);
+    }
+  }
+
+  async #deleteReplicated(
+    topic: string,
+    partition: number,
+    offset: number,
+    timeoutMs: number,
+  ): Promise<{ type: "ok"; lowWatermark: number } | AdminError> {
+    const replica = this.#logs.leaderReplica(topic, partition);
+    if (replica.type === "error") return fail("not_leader", replica.message);
+    const h = replica.handle;
+    if (!h.highWatermarkKnown) {
+      // A new leader's commit end may lag what was acknowledged (KIP-207): retry shortly.
+      return fail(
+        "not_leader",
+        `Cannot delete records of "${topic}-${partition}" yet: the new leader has not committed in its term`,
+      );
+    }
+    const hw = h.highWatermark;
+    const target = offset === HIGH_WATERMARK_OFFSET ? hw : offset;
+    if (target < 0 || target > hw) return deleteOutOfRange(topic, partition, offset, hw);
+    if (target <= h.log.logStartOffset) return { type: "ok", lowWatermark: h.log.logStartOffset };
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), timeoutMs)));
+    try {
+      const r = await Promise.race([
+        h.propose(deleteRecordsBatch(target), { committed: true }),
+        late,
+      ]);
+      if (r === "timeout") {
+        return fail(
+          "timed_out",
+          `Deleting records of "${topic}-${partition}" before "${target}" was not committed within ${timeoutMs} ms`,
+        );
+      }
+      if (r.type === "refused") return fail("invalid_request", r.reason);
+      // The entry was overwritten, leadership moved, or the leader is busy: clients retry.
+      if (r.type !== "ok") return fail("not_leader", `Cannot delete records now: ${r.type}`);
+      const start = h.log.logStartOffset;
+      if (start < target) {
+        return fail("not_leader", `Cannot delete records now: the log start is "${start}"`);
+      }
+      return { type: "ok", lowWatermark: start };
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -557,6 +599,18 @@ function checkConfigs(configs: Record<string, string>): AdminError | null {
 
 function plainUuid(id: string): string {
   return id.replaceAll("-", "").toLowerCase();
+}
+
+function deleteOutOfRange(
+  topic: string,
+  partition: number,
+  offset: number,
+  hw: number,
+): AdminError {
+  return fail(
+    "offset_out_of_range",
+    `Cannot delete records of "${topic}-${partition}" before "${offset}": high watermark is "${hw}"`,
+  );
 }
 
 function fail(kind: AdminErrorKind, message: string): AdminError {

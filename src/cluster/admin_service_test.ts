@@ -180,9 +180,9 @@ Deno.test("AdminService.deleteRecords and offsetForLeaderEpoch follow the log's 
   await withAdmin(async (admin, store, logs) => {
     store.createTopic("t", 1);
     for (let i = 0; i < 3; i++) await logs.produce("t", 0, textBatch(`b${i}`, 2));
-    deepStrictEqual(admin.deleteRecords("t", 0, 3), { type: "ok", lowWatermark: 3 });
-    strictEqual(kindOf(admin.deleteRecords("t", 0, 7)), "offset_out_of_range");
-    strictEqual(kindOf(admin.deleteRecords("t", 1, 0)), "unknown_topic");
+    deepStrictEqual(await admin.deleteRecords("t", 0, 3), { type: "ok", lowWatermark: 3 });
+    strictEqual(kindOf(await admin.deleteRecords("t", 0, 7)), "offset_out_of_range");
+    strictEqual(kindOf(await admin.deleteRecords("t", 1, 0)), "unknown_topic");
     deepStrictEqual(admin.offsetForLeaderEpoch("t", 0, -1, 0), {
       type: "ok",
       leaderEpoch: 0,
@@ -194,7 +194,7 @@ Deno.test("AdminService.deleteRecords and offsetForLeaderEpoch follow the log's 
       endOffset: 3,
     });
     strictEqual(kindOf(admin.offsetForLeaderEpoch("t", 0, 2, 0)), "unknown_leader_epoch");
-    deepStrictEqual(admin.deleteRecords("t", 0, -1), { type: "ok", lowWatermark: 6 });
+    deepStrictEqual(await admin.deleteRecords("t", 0, -1), { type: "ok", lowWatermark: 6 });
     ok(store.partition("t", 0).logStartOffset === 6);
   });
 });

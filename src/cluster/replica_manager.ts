@@ -124,7 +124,8 @@ export interface ReplicaHandle {
   readonly inSyncReplicas: number;
   /** The leader epochs of the log with their first offsets, ascending (KIP-101). */
   epochs(): Array<{ epoch: number; startOffset: number }>;
-  propose(batch: Uint8Array): Promise<ProposeResult>;
+  /** See `RaftGroup.propose` (`committed`: settle at the synced commit end). */
+  propose(batch: Uint8Array, options?: { committed?: boolean }): Promise<ProposeResult>;
   /** Deletes this replica's log before `start`, a committed batch boundary (Raft §7). */
   compact(start: number): Promise<boolean>;
 }
@@ -212,7 +213,7 @@ export class ReplicaManager {
       // Only voters that caught up in this term count (not a new term's grace period).
       // Until the first sample of a new term only the leader itself is known to hold it all.
       inSyncReplicas: !leading ? 0 : h.term === g.term ? h.confirmedInSync : 1,
-      propose: (batch) => g.propose(batch),
+      propose: (batch, options) => g.propose(batch, options),
       compact: (start) =>
         start <= g.logStartOffset || start > g.commitOffset
           ? Promise.resolve(false)

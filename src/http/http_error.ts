@@ -55,6 +55,8 @@ export function fromAdminError(e: AdminError): HttpError {
       return new HttpError(503, 50301, e.message);
     case "corrupt":
       return new HttpError(500, 50002, e.message);
+    case "timed_out":
+      return new HttpError(504, 50401, e.message);
     case "invalid_topic":
     case "invalid_partitions":
     case "invalid_replication_factor":

@@ -56,6 +56,8 @@ export function adminErrorCode(kind: AdminErrorKind): ErrorCodeValue {
       return ErrorCode.NOT_CONTROLLER;
     case "not_leader":
       return ErrorCode.NOT_LEADER_OR_FOLLOWER;
+    case "timed_out":
+      return ErrorCode.REQUEST_TIMED_OUT;
   }
 }
 
