@@ -419,6 +419,7 @@ export class AdminService {
    * returns the new low watermark. Offsets past the high watermark are out of range. On a
    * replicated partition the leader appends a delete-records entry and answers once it is
    * committed, so every replica deletes the same prefix (`timed_out` after `timeoutMs`).
+   * Internal topics are refused.
    */
   async deleteRecords(
     topic: string,
@@ -429,6 +430,11 @@ export class AdminService {
     const info = this.#store.topic(topic);
     if (!info || partition < 0 || partition >= info.partitions) {
       return fail("unknown_topic", `Unknown topic or partition "${topic}-${partition}"`);
+    }
+    if (isInternalTopic(topic)) {
+      // The node's own state (committed offsets, groups): only its owner deletes from it, as
+      // in Kafka (INVALID_TOPIC_EXCEPTION).
+      return fail("invalid_topic", `Cannot delete records of "${topic}": it is internal`);
     }
     if (this.#controller !== null) {
       return await this.#deleteReplicated(topic, partition, offset, timeoutMs);

@@ -183,6 +183,8 @@ Deno.test("AdminService.deleteRecords and offsetForLeaderEpoch follow the log's 
     deepStrictEqual(await admin.deleteRecords("t", 0, 3), { type: "ok", lowWatermark: 3 });
     strictEqual(kindOf(await admin.deleteRecords("t", 0, 7)), "offset_out_of_range");
     strictEqual(kindOf(await admin.deleteRecords("t", 1, 0)), "unknown_topic");
+    store.createTopic("__consumer_offsets");
+    strictEqual(kindOf(await admin.deleteRecords("__consumer_offsets", 0, 0)), "invalid_topic");
     deepStrictEqual(admin.offsetForLeaderEpoch("t", 0, -1, 0), {
       type: "ok",
       leaderEpoch: 0,
