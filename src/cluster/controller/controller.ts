@@ -16,7 +16,9 @@
  * - a fenced broker's first heartbeat unfences it; a broker whose heartbeats stop for
  *   `sessionTimeoutMs` is fenced by `tick(nowMs)` (time is passed in, so tests are
  *   deterministic). Liveness is the active controller's memory, as in KRaft: a new controller
- *   grants every broker a full session before fencing it;
+ *   grants every broker a full session before fencing it. A heartbeat writes a record only when
+ *   it changes the fencing, so an idle cluster's metadata log does not grow (it is replayed
+ *   whole at start; the record type is still read from older logs);
  * - the controller never elects a partition leader. Every data partition is its own Raft group
  *   whose leader and term ARE the Kafka partition leader and leader epoch (DESIGN.md); the
  *   group's leader reports itself and its ISR with `alterPartition` (after KIP-497), and the
@@ -158,8 +160,6 @@ export interface ControllerOptions {
   /** Draws topic ids. */
   readonly prng: Prng;
   readonly sessionTimeoutMs?: number;
-  /** A heartbeat is written to the log at most this often per broker (default: the session). */
-  readonly heartbeatRecordIntervalMs?: number;
   readonly scatterWidth?: number;
   readonly placementSeed?: number;
   readonly queueMax?: number;
@@ -181,14 +181,11 @@ export class Controller {
   readonly #quorum: ControllerQuorum;
   readonly #prng: Prng;
   readonly #sessionTimeoutMs: number;
-  readonly #heartbeatRecordMs: number;
   readonly #scatterWidth: number;
   readonly #placementSeed: number;
   readonly #queueMax: number;
   /** The last heartbeat seen per broker, on the caller's clock (active controller only). */
   readonly #liveness = new Map<NodeId, number>();
-  /** When a heartbeat record was last proposed per broker. */
-  readonly #recordedBeat = new Map<NodeId, number>();
   readonly #placements = new Map<string, CopysetPlacement>();
   #tail: Promise<void> = Promise.resolve();
   #queued = 0;
@@ -202,7 +199,6 @@ export class Controller {
     this.#quorum = options.quorum;
     this.#prng = options.prng;
     this.#sessionTimeoutMs = options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS;
-    this.#heartbeatRecordMs = options.heartbeatRecordIntervalMs ?? this.#sessionTimeoutMs;
     this.#scatterWidth = options.scatterWidth ?? DEFAULT_SCATTER_WIDTH;
     this.#placementSeed = options.placementSeed ?? DEFAULT_PLACEMENT_SEED;
     this.#queueMax = options.queueMax ?? DEFAULT_CONTROLLER_QUEUE_MAX;
@@ -298,11 +294,6 @@ export class Controller {
         records.push(...fenceChanges(image, new Set([id])));
         isFenced = true;
       }
-      const last = this.#recordedBeat.get(id);
-      if (last === undefined || nowMs - last >= this.#heartbeatRecordMs) {
-        this.#recordedBeat.set(id, nowMs);
-        records.push({ type: "brokerHeartbeat", brokerId: id, brokerEpoch: epoch, timeMs: nowMs });
-      }
       return { type: "ok", records, reply: { isFenced } };
     });
   }
@@ -315,7 +306,6 @@ export class Controller {
     if (!this.#quorum.isActive()) {
       this.#wasActive = false;
       this.#liveness.clear();
-      this.#recordedBeat.clear();
       return;
     }
     if (!this.#wasActive) {

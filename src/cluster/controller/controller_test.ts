@@ -16,7 +16,7 @@ import {
   type QuorumProposeResult,
 } from "./controller.ts";
 import { MetadataImage } from "./metadata_image.ts";
-import type { MetadataRecord } from "./metadata_record.ts";
+import { encodeMetadataBatch, type MetadataRecord } from "./metadata_record.ts";
 
 const SESSION_MS = 1_000;
 
@@ -92,10 +92,23 @@ Deno.test("Controller registers a broker fenced and its first heartbeat unfences
   );
   assert.deepEqual(again, { type: "ok", brokerEpoch: 1 }, "a retry keeps its epoch");
   assert.equal(quorum.proposals.length, 1);
-  const h = await controller.brokerHeartbeat({ brokerId: nodeId(5), brokerEpoch: 1 }, 20);
+  // The runtime's clock is monotonic milliseconds with a fraction.
+  const h = await controller.brokerHeartbeat({ brokerId: nodeId(5), brokerEpoch: 1 }, 20.25);
   assert.deepEqual(h, { type: "ok", isFenced: false });
   assert.equal(quorum.image.broker(nodeId(5))?.fenced, false);
-  assert.equal(quorum.image.broker(nodeId(5))?.lastHeartbeatMs, 20);
+  assert.deepEqual(quorum.proposals.at(-1), [
+    { type: "unfenceBroker", brokerId: nodeId(5), brokerEpoch: 1 },
+  ], "the first heartbeat writes the unfencing only");
+  // Regression: the heartbeat record carried that fractional time, its batch could not be
+  // encoded, and the real quorum refused every first heartbeat (a 2.25 s later unfencing).
+  for (const p of quorum.proposals) assert.doesNotThrow(() => encodeMetadataBatch(p));
+  // Steady heartbeats write nothing: an idle cluster's metadata log does not grow.
+  const written = quorum.proposals.length;
+  for (let t = 30.5; t < 100_000; t += 1_000) {
+    const beat = await controller.brokerHeartbeat({ brokerId: nodeId(5), brokerEpoch: 1 }, t);
+    assert.deepEqual(beat, { type: "ok", isFenced: false });
+  }
+  assert.equal(quorum.proposals.length, written);
 });
 
 Deno.test("Controller refuses a second live incarnation and fences a stale one out", async () => {
