@@ -24,7 +24,9 @@
  *   with the raw offset gaps and the sampling span;
  * - `failover`: a steady acks=all producer while the partition's leader gets SIGKILL; the
  *   time from the kill to the first write acknowledged by the new leader, over several
- *   rounds (the killed node is restarted and rejoins, and leadership settles, in between).
+ *   rounds (the killed node is restarted and rejoins, and leadership settles, in between);
+ * - `startup`: from spawning three fresh nodes to every node answering /readyz 200 (it knows
+ *   the controller, is registered and unfenced), over several clusters; the median and each.
  *
  * Also printed: one `setup` line, and a `topic_ready` line per topic (time until Metadata
  * shows a full ISR, and until its leader first acknowledges a write). Every line carries the
@@ -33,7 +35,8 @@
  * leadership there a few seconds after creation or a restart).
  *
  * Every phase is bounded in time; a full run takes about four minutes. Usage:
- *   deno run --allow-all bench/cluster_bench.ts [--quick] [--only=throughput|latency|lag|failover]
+ *   deno run --allow-all bench/cluster_bench.ts [--quick]
+ *     [--only=throughput|latency|lag|failover|startup]
  */
 import { buildBatch } from "../src/records/mod.ts";
 import { BrokerConnection, KafkaClient } from "../src/kafka/client/mod.ts";
@@ -56,11 +59,13 @@ const ONLY = (() => {
 })();
 /** PYRALOG_BENCH_DEBUG=1 logs every leader lookup to stderr. */
 const DEBUG = Deno.env.get("PYRALOG_BENCH_DEBUG") === "1";
-const SCENARIOS = ["throughput", "latency", "lag", "failover"];
+const SCENARIOS = ["throughput", "latency", "lag", "failover", "startup"];
 /** Length of a measured throughput phase; a warm-up of a fifth of it comes first. */
 const PHASE_MS = QUICK ? 1500 : 4000;
 /** Throughput runs per configuration (the line reports their median). */
 const RUNS = QUICK ? 1 : 5;
+/** Fresh clusters started by the startup scenario. */
+const STARTUP_RUNS = QUICK ? 2 : 5;
 /** Failover rounds (kill the leader, measure, restart, settle). */
 const FAILOVER_ROUNDS = QUICK ? 2 : 5;
 /** The fixed rate of the latency and lag phases, and its batch size. */
@@ -981,6 +986,25 @@ async function withCluster(
 
 const want = (name: string) => ONLY === "" || ONLY === name;
 
+/** Time from spawning fresh nodes to every node ready, over STARTUP_RUNS clusters. */
+async function startup() {
+  const runs: number[] = [];
+  for (let i = 0; i < STARTUP_RUNS; i++) {
+    const t0 = performance.now();
+    const cluster = await startCluster({ nodes: NODES, fsync: "always", logLevel: "info" });
+    try {
+      await cluster.waitReady("all", READY_LIMIT_MS);
+      runs.push(Math.round(performance.now() - t0));
+    } catch (err) {
+      console.error(cluster.dumpLogs());
+      throw err;
+    } finally {
+      await cluster.close();
+    }
+  }
+  emit({ scenario: "startup", nodes: NODES, startToAllReadyMsMedian: median(runs), runsMs: runs });
+}
+
 if (import.meta.main) {
   if (ONLY !== "" && !SCENARIOS.includes(ONLY)) {
     console.error(`Unknown --only "${ONLY}": expected one of ${SCENARIOS.join(", ")}`);
@@ -1017,4 +1041,5 @@ if (import.meta.main) {
     });
   }
   if (want("failover")) await withCluster(false, failover);
+  if (want("startup")) await startup();
 }
