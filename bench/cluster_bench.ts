@@ -94,13 +94,6 @@ const POLL_MS = 50;
 /** The nodes' preferred-leader delay (replica_manager.ts) and how long `settle` waits for it. */
 const PREFERRED_LEADER_DELAY_MS = 5_000;
 const PREFERRED_LEADER_WAIT_MS = PREFERRED_LEADER_DELAY_MS + 5_000;
-/**
- * What a leader answers while it hands leadership to another replica: Raft refuses the
- * proposal ("leadership transfer in progress") and the broker maps every refusal to
- * INVALID_RECORD, which Kafka clients do not retry. NOT_LEADER_OR_FOLLOWER would be the
- * faithful answer; until then the bench treats it as "leader moving" and counts it.
- */
-const LEADER_MOVING_CODE = ERROR_CODES.INVALID_RECORD;
 /** Server-side Produce timeout (the request's own bound is 5 s more). */
 const PRODUCE_TIMEOUT_MS = 10_000;
 /** Bounds of the client's connections: failures must surface fast during failover. */
@@ -460,7 +453,7 @@ class PartitionProducer {
 
 /** True for produce failures that fresh metadata may cure. */
 function isRetriable(code: number): boolean {
-  return code === ERROR_CODES.NOT_LEADER_OR_FOLLOWER || code === LEADER_MOVING_CODE ||
+  return code === ERROR_CODES.NOT_LEADER_OR_FOLLOWER ||
     code === ERROR_CODES.LEADER_NOT_AVAILABLE ||
     code === ERROR_CODES.REQUEST_TIMED_OUT ||
     code === ERROR_CODES.NOT_ENOUGH_REPLICAS ||
@@ -515,7 +508,7 @@ async function throughputRun(cluster: PyralogCluster, dir: Directory, o: Through
       code = ERROR_CODES.NETWORK_EXCEPTION;
     }
     await sleep(RETRY_BACKOFF_MS);
-    const moved = code === ERROR_CODES.NOT_LEADER_OR_FOLLOWER || code === LEADER_MOVING_CODE ||
+    const moved = code === ERROR_CODES.NOT_LEADER_OR_FOLLOWER ||
       code === ERROR_CODES.NETWORK_EXCEPTION;
     if (moved) await pr.reroute().catch(() => {/* retried by the next send */});
   };
