@@ -12,8 +12,9 @@
  * - the values handed out (brokers, topics, partitions) are frozen and replaced, never edited,
  *   on change: a reader may keep one while the image moves on ("immutable-ish").
  *
- * `toRecords()` writes the state as records that rebuild it (a snapshot, so the log can be
- * compacted later: KIP-630). Must not: do I/O, read a clock, or depend on Map insertion
+ * `toRecords()` writes the state as records that rebuild it: the controller writes them into
+ * the log after a `snapshot` record, which clears the image, so the log can be compacted to
+ * that batch (KIP-630, the snapshot kept in the log itself). Must not: do I/O, read a clock, or depend on Map insertion
  * order anywhere an answer is produced (queries sort).
  */
 import { assert, type NodeId } from "../../util/mod.ts";
@@ -62,6 +63,8 @@ export class MetadataImage {
   readonly #topics = new Map<string, TopicInfo>(); // id -> topic
   readonly #configs = new Map<string, Map<string, string>>(); // "type/name" -> configs
   #nextOffset = 0;
+  #snapshotOffset = -1;
+  #snapshotEnd = 0;
   /** Records that did not fit the state (see the file comment). */
   skippedRecords = 0;
 
@@ -70,15 +73,27 @@ export class MetadataImage {
     return this.#nextOffset;
   }
 
+  /** The offset of the last snapshot record applied (-1: none). */
+  get snapshotOffset(): number {
+    return this.#snapshotOffset;
+  }
+
+  /** The offset after the last snapshot batch applied (0: none). */
+  get snapshotEnd(): number {
+    return this.#snapshotEnd;
+  }
+
   /** Applies a batch of records in order. */
   applyAll(records: readonly OffsetMetadataRecord[]): void {
     for (const r of records) this.apply(r.record, r.offset);
+    if (records[0]?.record.type === "snapshot") this.#snapshotEnd = this.#nextOffset;
   }
 
   /** Applies one record found at `offset` (greater than every offset applied before). */
   apply(record: MetadataRecord, offset: number): void {
     assert(offset >= this.#nextOffset, `metadata offset ${offset} applied out of order`);
     this.#nextOffset = offset + 1;
+    if (record.type === "snapshot") this.#snapshotOffset = offset;
     if (!this.#applyOne(record)) this.skippedRecords++;
   }
 
@@ -133,6 +148,13 @@ export class MetadataImage {
         else this.#configs.set(key, configs);
         return true;
       }
+      case "snapshot":
+        // The state follows in the same batch: start from nothing.
+        this.#brokers.clear();
+        this.#topicIds.clear();
+        this.#topics.clear();
+        this.#configs.clear();
+        return true;
       case "removeTopic": {
         const t = this.#topics.get(r.topicId);
         if (t === undefined) return false;

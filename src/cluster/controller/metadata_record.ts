@@ -22,6 +22,8 @@
  *   7 config          int8 resource (2 topic, 4 broker: Kafka's ConfigResource types)
  *                     | string resource name | string name | nullable string value (null: delete)
  *   8 removeTopic     uuid id
+ *   9 snapshot        (no body) the whole state follows in the same batch: applying it
+ *                     clears the image first (KIP-630's snapshot, kept in the log itself)
  *
  * Unlike KRaft, a broker's epoch is chosen by the controller and written in the record (not the
  * record's offset), so a snapshot of the image replays to the same epochs.
@@ -99,7 +101,12 @@ export type MetadataRecord =
     /** The new value, or null to remove the setting. */
     readonly value: string | null;
   }
-  | { readonly type: "removeTopic"; readonly topicId: string };
+  | { readonly type: "removeTopic"; readonly topicId: string }
+  /**
+   * The start of a snapshot: the rest of its batch is `MetadataImage.toRecords()`. Applying it
+   * clears the image, so the batch rebuilds the state whatever the image held before.
+   */
+  | { readonly type: "snapshot" };
 
 /** A record with its offset in the metadata log. */
 export interface OffsetMetadataRecord {
@@ -116,6 +123,7 @@ const TYPE_IDS = {
   partition: 6,
   config: 7,
   removeTopic: 8,
+  snapshot: 9,
 } as const;
 const RESOURCE_IDS: Record<ConfigResourceType, number> = { topic: 2, broker: 4 };
 const UUID_BYTES = 16;
@@ -177,6 +185,8 @@ export function encodeMetadataRecord(record: MetadataRecord): Uint8Array {
       break;
     case "removeTopic":
       w.uuid(record.topicId);
+      break;
+    case "snapshot":
       break;
   }
   return w.finish();
@@ -253,6 +263,8 @@ function decodeBody(r: Reader, typeId: number): MetadataRecord {
     }
     case TYPE_IDS.removeTopic:
       return { type: "removeTopic", topicId: r.uuid() };
+    case TYPE_IDS.snapshot:
+      return { type: "snapshot" };
     default:
       throw malformed(`unknown record type "${typeId}"`);
   }
