@@ -30,6 +30,14 @@ interface SimBroker {
   timer: Timer | undefined;
 }
 
+/** Settings beyond the defaults. */
+export interface SimMetadataOptions {
+  /** The controllers' snapshot interval in records (Controller's default otherwise). */
+  readonly snapshotEveryRecords?: number;
+  /** segment.bytes of the metadata logs (so that compaction deletes files). */
+  readonly segmentBytes?: number;
+}
+
 /** A simulated metadata quorum with its controllers and brokers. */
 export class SimMetadataCluster {
   readonly net: SimNetwork;
@@ -39,17 +47,23 @@ export class SimMetadataCluster {
   readonly controllers = new Map<NodeId, Controller>();
   readonly brokers = new Map<NodeId, SimBroker>();
   readonly #seed: number;
+  readonly #o: SimMetadataOptions;
   #incarnation = 0;
 
-  private constructor(seed: number, n: number) {
+  private constructor(seed: number, n: number, o: SimMetadataOptions) {
     this.#seed = seed;
+    this.#o = o;
     this.net = new SimNetwork({ seed });
     this.ids = Array.from({ length: n }, (_, i) => nodeId(i + 1));
   }
 
   /** Starts `n` metadata replicas in fresh temporary directories. */
-  static async start(seed: number, n = 3): Promise<SimMetadataCluster> {
-    const c = new SimMetadataCluster(seed, n);
+  static async start(
+    seed: number,
+    n = 3,
+    o: SimMetadataOptions = {},
+  ): Promise<SimMetadataCluster> {
+    const c = new SimMetadataCluster(seed, n, o);
     for (const id of c.ids) {
       c.dirs.set(id, await Deno.makeTempDir({ prefix: `pyralog-meta-${id}-` }));
       c.net.addNode(id);
@@ -65,7 +79,10 @@ export class SimMetadataCluster {
     const quorum = MetadataQuorum.open({
       nodeId: id,
       dir,
-      logConfig: { fsync: "never" },
+      logConfig: {
+        fsync: "never",
+        ...(this.#o.segmentBytes !== undefined ? { segmentBytes: this.#o.segmentBytes } : {}),
+      },
       membership: { voters: this.ids, learners: [] },
       transport,
       scheduler: this.net.scheduler,
@@ -79,6 +96,10 @@ export class SimMetadataCluster {
       quorum,
       prng: createPrng(this.#seed * 17 + id + 1000 * this.#incarnation),
       sessionTimeoutMs: SESSION_MS,
+      ...(this.#o.snapshotEveryRecords !== undefined
+        ? { snapshotEveryRecords: this.#o.snapshotEveryRecords }
+        : {}),
+      onWarning: () => {},
     });
     controller.start(this.net.scheduler, () => this.net.nowMs, TICK_MS);
     this.quorums.set(id, quorum);

@@ -44,6 +44,7 @@ import {
   type BrokerEndpoint,
   type ConfigResourceType,
   ENDPOINTS_MAX,
+  METADATA_RECORDS_PER_BATCH_MAX,
   type MetadataRecord,
   REPLICAS_MAX,
 } from "./metadata_record.ts";
@@ -53,6 +54,11 @@ import { REPLICATION_QUORUM_CONFIG, replicationQuorumProblem } from "./replicati
 export const DEFAULT_SESSION_TIMEOUT_MS = 9_000;
 /** Scatter width aimed at by placement (clamped to [R - 1, brokers - 1]). */
 export const DEFAULT_SCATTER_WIDTH = 4;
+/**
+ * Metadata records after the last snapshot that make the active controller write a new one,
+ * to which every replica then compacts its log.
+ */
+export const DEFAULT_SNAPSHOT_EVERY_RECORDS = 10_000;
 /** Requests waiting for a decision at most. */
 export const DEFAULT_CONTROLLER_QUEUE_MAX = 1_000;
 /** Seed of the copyset families (fixed so every controller draws the same family). */
@@ -160,6 +166,10 @@ export interface ControllerOptions {
   /** Draws topic ids. */
   readonly prng: Prng;
   readonly sessionTimeoutMs?: number;
+  /** Records after the last snapshot that trigger the next (default 10,000). */
+  readonly snapshotEveryRecords?: number;
+  /** Where a refused snapshot is reported (default: console.warn). */
+  readonly onWarning?: (message: string) => void;
   readonly scatterWidth?: number;
   readonly placementSeed?: number;
   readonly queueMax?: number;
@@ -181,6 +191,11 @@ export class Controller {
   readonly #quorum: ControllerQuorum;
   readonly #prng: Prng;
   readonly #sessionTimeoutMs: number;
+  readonly #snapshotEvery: number;
+  readonly #warn: (message: string) => void;
+  /** The image offset from which the next snapshot is counted (after a refused one). */
+  #snapshotRetryFrom = 0;
+  #snapshotting = false;
   readonly #scatterWidth: number;
   readonly #placementSeed: number;
   readonly #queueMax: number;
@@ -199,6 +214,9 @@ export class Controller {
     this.#quorum = options.quorum;
     this.#prng = options.prng;
     this.#sessionTimeoutMs = options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS;
+    this.#snapshotEvery = options.snapshotEveryRecords ?? DEFAULT_SNAPSHOT_EVERY_RECORDS;
+    assert(this.#snapshotEvery > 0, "snapshotEveryRecords must be positive");
+    this.#warn = options.onWarning ?? ((m) => console.warn(m));
     this.#scatterWidth = options.scatterWidth ?? DEFAULT_SCATTER_WIDTH;
     this.#placementSeed = options.placementSeed ?? DEFAULT_PLACEMENT_SEED;
     this.#queueMax = options.queueMax ?? DEFAULT_CONTROLLER_QUEUE_MAX;
@@ -312,6 +330,7 @@ export class Controller {
       this.#wasActive = true;
       for (const b of this.#quorum.image.brokers()) this.#liveness.set(b.id, nowMs);
     }
+    await this.#maybeSnapshot();
     if (this.#fencing) return;
     const expired = this.#quorum.image.unfencedBrokers()
       .filter((b) => !this.#isAlive(b.id, nowMs));
@@ -345,6 +364,39 @@ export class Controller {
       this.#ticking ??= this.tick(clock()).finally(() => (this.#ticking = undefined));
       this.start(scheduler, clock, intervalMs);
     }, intervalMs);
+  }
+
+  /**
+   * Writes a snapshot (a `snapshot` record and the whole image, one batch) once enough
+   * records follow the last one. It is decided in the request queue, so the image holds every
+   * earlier decision: the batch is the state at its own offset. Every replica compacts its log
+   * to it once applied (MetadataQuorum). A state too large for one batch is not snapshotted;
+   * the warning says so and the next try waits as many records again.
+   */
+  async #maybeSnapshot(): Promise<void> {
+    const image = this.#quorum.image;
+    // Counted from the end of the last snapshot, which is itself many records long.
+    const since = Math.max(image.snapshotEnd, this.#snapshotRetryFrom);
+    if (this.#snapshotting || image.nextOffset - since < this.#snapshotEvery) return;
+    this.#snapshotting = true;
+    try {
+      const r = await this.#run(() => {
+        const records: MetadataRecord[] = [{ type: "snapshot" }, ...this.#quorum.image.toRecords()];
+        if (records.length > METADATA_RECORDS_PER_BATCH_MAX) {
+          return error(
+            "refused",
+            `Cannot snapshot the metadata: ${records.length} records exceed one batch (${METADATA_RECORDS_PER_BATCH_MAX})`,
+          );
+        }
+        return { type: "ok", records, reply: {} };
+      });
+      if (r.type === "error") {
+        this.#snapshotRetryFrom = this.#quorum.image.nextOffset;
+        this.#warn(r.message);
+      }
+    } finally {
+      this.#snapshotting = false;
+    }
   }
 
   /** Stops the timer of `start` and waits for a tick in flight. */

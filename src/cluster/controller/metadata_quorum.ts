@@ -15,12 +15,17 @@
  * - A committed batch that does not decode stops the applier (fail-stop with a warning): the
  *   node must not serve an image that skipped a record; a fixed binary replays the log.
  *
+ * - Snapshots live in the log: the active controller writes a batch that starts with a
+ *   `snapshot` record and holds the whole image (Controller). Once this replica applied one, it
+ *   compacts its log to that batch (Raft §7: only whole segments leave the disk), so a restart
+ *   replays from the last snapshot, and a follower behind a compacted leader is reset to the
+ *   leader's log start, whose first batch is a snapshot that replaces its image whatever it
+ *   held (KIP-630's purpose, without a separate snapshot file).
+ *
  * Must not: apply uncommitted entries, or keep a timer after `close()`.
- * Not built (README, "Not built yet"): snapshots. The image is rebuilt from offset 0, so the
- * log must not be truncated at the front until `MetadataImage.toRecords()` snapshots are
- * written and loaded.
  */
 import { RaftGroup, type RaftGroupOptions } from "../replication/mod.ts";
+import type { EntryPayload } from "../../raft/mod.ts";
 import type { Timer } from "../transport/mod.ts";
 import { FrameDecodeError, type NodeId, offset } from "../../util/mod.ts";
 import { ATTR, readBatchHeader } from "../../records/mod.ts";
@@ -35,6 +40,18 @@ import {
 
 /** The Raft group id of the metadata log on the node transport. */
 export const METADATA_GROUP_ID = `${METADATA_TOPIC}-0`;
+/** Whether an entry is a snapshot batch (its first record is a `snapshot` record). */
+function isSnapshot(payload: EntryPayload): boolean {
+  if (payload.type !== "data") return false;
+  if ((readBatchHeader(payload.bytes).attributes & ATTR.control) !== 0) return false;
+  try {
+    return decodeMetadataBatch(payload.bytes)[0]?.record.type === "snapshot";
+  } catch (err) {
+    if (!(err instanceof FrameDecodeError)) throw err;
+    return false;
+  }
+}
+
 /** Bytes read from the log per step of `catchUp`. */
 const APPLY_READ_BYTES = 1024 * 1024;
 /** Read steps one `catchUp` takes at most (the timer continues where it stopped). */
@@ -52,6 +69,8 @@ export class MetadataQuorum implements ControllerQuorum {
   #timer: Timer | undefined;
   #failure: Error | undefined;
   #closed = false;
+  /** Times this replica compacted its log to a snapshot (for tests and metrics). */
+  compactions = 0;
 
   private constructor(group: RaftGroup, options: MetadataQuorumOptions) {
     this.#group = group;
@@ -121,9 +140,17 @@ export class MetadataQuorum implements ControllerQuorum {
     let applied = 0;
     for (let step = 0; step < APPLY_STEPS_MAX && this.image.nextOffset < end; step++) {
       const from = this.image.nextOffset;
-      if (from < log.startOffset()) {
-        this.#stop(new Error(`Cannot apply metadata from "${from}": the log starts later`));
-        return applied;
+      const start = log.startOffset();
+      if (from < start) {
+        // A compacted log (after a restart, or a reset to the leader's start) begins with a
+        // snapshot, which rebuilds the whole image: continue from there.
+        if (start >= end) return applied;
+        if (!isSnapshot(log.entryAt(start).payload)) {
+          this.#stop(new Error(`Cannot apply metadata from "${from}": the log starts later`));
+          return applied;
+        }
+        this.image.skipTo(start);
+        continue;
       }
       for (const entry of log.entries(offset(from), APPLY_READ_BYTES)) {
         if (entry.last >= end) return applied;
@@ -133,6 +160,7 @@ export class MetadataQuorum implements ControllerQuorum {
             const records = decodeMetadataBatch(p.bytes);
             this.image.applyAll(records);
             applied += records.length;
+            if (records[0]?.record.type === "snapshot") this.#compactTo(records[0].offset);
           } catch (err) {
             if (!(err instanceof FrameDecodeError)) throw err;
             this.#stop(err);
@@ -160,6 +188,17 @@ export class MetadataQuorum implements ControllerQuorum {
       this.catchUp();
       this.#arm();
     }, this.#options.tickMs);
+  }
+
+  /** Deletes the log before a snapshot this replica applied (committed, so safe, §7). */
+  #compactTo(at: number): void {
+    if (at <= this.#group.logStartOffset) return;
+    this.#group.compact(offset(at)).then(
+      (done) => {
+        if (done) this.compactions++;
+      },
+      (err: unknown) => this.#warn(`Cannot compact the metadata log: ${(err as Error).message}`),
+    );
   }
 
   #stop(err: Error): void {
