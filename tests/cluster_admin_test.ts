@@ -4,11 +4,14 @@
  * (Kafka IncrementalAlterConfigs) reach every node's view; partitions added with kafkajs
  * `createPartitions` become replicated partitions that take writes (kcat); a topic deleted
  * with kafkajs `deleteTopics` leaves every node's listing and data directory, and a topic
- * created again under its name starts empty. Every wait is bounded; a failure prints every
+ * created again under its name starts empty. With a small `--metadata-snapshot-records`,
+ * the metadata log is snapshotted and compacted on every node, and after all nodes restart
+ * the topics (and the deletions) are as before. Every wait is bounded; a failure prints every
  * node's log tail.
  */
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { Kafka, logLevel } from "kafkajs";
+import { PartitionLog } from "../src/storage/mod.ts";
 import { startCluster } from "./helpers/cluster_process.ts";
 import { runCommand } from "./clients/kafka_ops.ts";
 import {
@@ -105,5 +108,63 @@ Deno.test("cluster admin: configs, added partitions and deletion through differe
     const fresh = await readAllKcat(n2.kafka, topic);
     deepStrictEqual(fresh.map((r) => `${r.partition}:${r.value}`), ["1:d0", "1:d1"]);
     ok(fresh.every((r) => r.offset >= 1), JSON.stringify(fresh));
+  });
+});
+
+Deno.test("cluster admin: the metadata log is snapshotted and compacted; a full restart keeps the topics", async () => {
+  await using cluster = await startCluster({
+    nodes: 3,
+    fsync: "never",
+    extraArgs: ["--metadata-snapshot-records", "20"],
+  });
+  await withLogs(cluster, async () => {
+    await cluster.waitReady("all", READY_MS);
+    // Each topic is a few records (topic, partitions, leader and ISR reports): dozens in all.
+    for (let i = 0; i < 8; i++) {
+      const created = await createTopicCli(cluster.node(1 + (i % 3)).kafka, `snap-${i}`, 2, 3);
+      deepStrictEqual(created.map((r) => r.error), [null]);
+    }
+    const kafka = new Kafka({
+      clientId: "cluster-snapshot-test",
+      brokers: [cluster.node(1).kafka],
+      logLevel: logLevel.NOTHING,
+    });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await admin.deleteTopics({ topics: ["snap-0", "snap-1"], timeout: 15_000 });
+    } finally {
+      await admin.disconnect();
+    }
+    const kept = Array.from({ length: 6 }, (_, i) => `snap-${i + 2}`);
+    await waitAgreedFullIsr(cluster, "snap-7", 2, AGREE_MS);
+    await kcatProduce(cluster.node(2).kafka, "snap-7", 1, ["kept"]);
+
+    for (const n of cluster.nodes) strictEqual((await cluster.stop(n.id)).code, 0);
+    for (const n of cluster.nodes) {
+      const log = PartitionLog.open(`${n.dataDir}/__cluster_metadata-0`, {
+        config: { fsync: "never" },
+      });
+      try {
+        ok(log.logStartOffset > 0, `node ${n.id}: metadata log not compacted`);
+      } finally {
+        await log.close();
+      }
+    }
+    for (const n of cluster.nodes) await cluster.start(n.id);
+    await cluster.waitReady("all", READY_MS);
+    await waitFor("every node lists exactly the kept topics", AGREE_MS, async () => {
+      const views = await Promise.all(cluster.nodes.map(async (n) => {
+        const res = await fetch(`http://${n.http}/v1/topics`, {
+          signal: AbortSignal.timeout(5_000),
+        });
+        const body = await res.json() as { topics: Array<{ name: string }> };
+        return body.topics.map((t) => t.name).filter((t) => t.startsWith("snap-")).sort();
+      }));
+      return views.every((v) => JSON.stringify(v) === JSON.stringify(kept));
+    });
+    await waitAgreedFullIsr(cluster, "snap-7", 2, AGREE_MS);
+    const read = await readAllKcat(cluster.node(3).kafka, "snap-7");
+    deepStrictEqual(read.map((r) => `${r.partition}:${r.value}`), ["1:kept"]);
   });
 });

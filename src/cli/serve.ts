@@ -124,6 +124,7 @@ export function startNode(config: ServeConfig): RunningNode {
         defaultPartitions: config.defaultPartitions,
         defaultReplicationFactor: config.defaultReplicationFactor,
         partitionElectionTimeoutMs: config.electionTimeoutMs,
+        metadataSnapshotRecords: config.metadataSnapshotRecords,
         onSyncMs: (ms) => fsyncSeconds.observe([], ms / 1000),
         onCommit: (t, p) => commits.logs?.notifyCommitted(t, p),
         log: (lvl, m) => log(lvl, m),

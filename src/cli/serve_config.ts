@@ -22,6 +22,8 @@ export interface ServeConfig {
   defaultReplicationFactor: number;
   /** Least election timeout of partition Raft groups (randomized up to twice this). */
   electionTimeoutMs: number;
+  /** Metadata records after which the controller writes a snapshot (cluster mode). */
+  metadataSnapshotRecords: number;
   fsync: FsyncPolicy;
   writeCaching: boolean;
   logLevel: LogLevel;
@@ -58,6 +60,7 @@ const FLAGS = {
   "rack": { type: "string" },
   "default-replication-factor": { type: "string" },
   "election-timeout-ms": { type: "string" },
+  "metadata-snapshot-records": { type: "string" },
   "fsync": { type: "string" },
   "write-caching": { type: "boolean" },
   "log-level": { type: "string" },
@@ -83,6 +86,8 @@ export const SERVE_USAGE = `Usage: pyralog serve [flags]
                             by the live nodes; cluster mode)
   --election-timeout-ms N   partition leader election timeout, randomized in [N, 2N)
                             (default 300; cluster mode)
+  --metadata-snapshot-records N  snapshot the metadata log every N records and
+                            compact it (default 10000; cluster mode)
   --fsync always|interval|never   durability of appends (default always)
   --write-caching           acknowledge before fsync (replication quorum holds it)
   --log-level debug|info|warn|error (default info)
@@ -181,6 +186,15 @@ export function resolveServeConfig(
   if (!/^\d+$/.test(etText) || electionTimeoutMs < 50 || electionTimeoutMs > 60_000) {
     throw new ConfigError(`Invalid --election-timeout-ms "${etText}": must be 50 to 60000`);
   }
+  const msText = str("metadata-snapshot-records", "10000");
+  const metadataSnapshotRecords = Number(msText);
+  if (
+    !/^\d+$/.test(msText) || metadataSnapshotRecords < 10 || metadataSnapshotRecords > 10_000_000
+  ) {
+    throw new ConfigError(
+      `Invalid --metadata-snapshot-records "${msText}": must be 10 to 10000000`,
+    );
+  }
   if (rack === "" || (typeof rack === "string" && !/^[A-Za-z0-9._:-]{1,255}$/.test(rack))) {
     throw new ConfigError(`Invalid --rack "${rack}": use 1-255 of A-Z a-z 0-9 . _ : -`);
   }
@@ -195,6 +209,7 @@ export function resolveServeConfig(
     rack: typeof rack === "string" ? rack : null,
     defaultReplicationFactor,
     electionTimeoutMs,
+    metadataSnapshotRecords,
     fsync,
     writeCaching: wc === true || wc === "true" || wc === "1",
     logLevel: logLevel as LogLevel,

@@ -16,6 +16,17 @@ Deno.test("resolveServeConfig has the documented defaults", () => {
   strictEqual(c.writeCaching, false);
   strictEqual(c.autoCreateTopics, true);
   strictEqual(c.defaultPartitions, 1);
+  strictEqual(c.metadataSnapshotRecords, 10_000);
+});
+
+Deno.test("resolveServeConfig reads the metadata snapshot interval", () => {
+  const c = resolveServeConfig(["--metadata-snapshot-records", "500"], {}, noFile);
+  if (c === "help") throw new Error("unexpected help");
+  strictEqual(c.metadataSnapshotRecords, 500);
+  throws(
+    () => resolveServeConfig(["--metadata-snapshot-records", "5"], {}, noFile),
+    /Invalid --metadata-snapshot-records "5"/,
+  );
 });
 
 Deno.test("resolveServeConfig reads topic auto-creation settings", () => {

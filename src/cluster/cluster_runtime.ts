@@ -76,6 +76,8 @@ export interface ClusterRuntimeOptions {
    */
   readonly partitionElectionTimeoutMs?: number;
   readonly sessionTimeoutMs?: number;
+  /** Metadata records after which the controller writes a snapshot (Controller's default). */
+  readonly metadataSnapshotRecords?: number;
   readonly isrLagMs?: number;
   /** Told when a partition's high watermark advanced (wakes long polls). */
   readonly onCommit?: (topic: string, partition: number) => void;
@@ -204,6 +206,9 @@ export class ClusterRuntime {
       ...(o.tickMs !== undefined ? { tickMs: o.tickMs } : {}),
       ...(o.electionTicks !== undefined ? { electionTicks: o.electionTicks } : {}),
       ...(o.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: o.sessionTimeoutMs } : {}),
+      ...(o.metadataSnapshotRecords !== undefined
+        ? { snapshotEveryRecords: o.metadataSnapshotRecords }
+        : {}),
       onWarning: (m) => o.log("warn", m),
     });
     if (this.#closed) {

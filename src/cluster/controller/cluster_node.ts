@@ -62,6 +62,8 @@ export interface ClusterNodeOptions {
   readonly tickMs?: number;
   readonly electionTicks?: number;
   readonly sessionTimeoutMs?: number;
+  /** Metadata records after which the controller writes a snapshot (Controller's default). */
+  readonly snapshotEveryRecords?: number;
   /** Broker heartbeat interval (default: a quarter of the session timeout). */
   readonly heartbeatIntervalMs?: number;
   readonly logConfig?: Partial<LogConfig>;
@@ -101,6 +103,10 @@ export class ClusterNode {
       quorum,
       prng: o.prng.fork(),
       sessionTimeoutMs: sessionMs,
+      ...(o.snapshotEveryRecords !== undefined
+        ? { snapshotEveryRecords: o.snapshotEveryRecords }
+        : {}),
+      ...(o.onWarning !== undefined ? { onWarning: o.onWarning } : {}),
     });
     this.server = new ControllerRpcServer({
       controller: this.controller,
