@@ -38,7 +38,7 @@ class FakeQuorum implements ControllerQuorum {
     if (this.refuse !== undefined) return Promise.resolve({ type: "refused", reason: this.refuse });
     this.proposals.push([...records]);
     const base = this.image.nextOffset;
-    records.forEach((r, i) => this.image.apply(r, base + i));
+    this.image.applyAll(records.map((record, i) => ({ record, offset: base + i })));
     return Promise.resolve({ type: "ok", lastOffset: base + records.length - 1 });
   }
 }
@@ -624,4 +624,42 @@ Deno.test("Controller refuses a registration it could not record", async () => {
     assert.equal(r.type === "error" && r.kind, "invalid_request", JSON.stringify(req));
   }
   assert.equal(quorum.proposals.length, 0);
+});
+
+Deno.test("Controller writes a snapshot every N records after the last; a refused one waits N more", async () => {
+  const warnings: string[] = [];
+  const { quorum, controller } = setup({
+    snapshotEveryRecords: 10,
+    onWarning: (m) => warnings.push(m),
+  });
+  await brokers(controller, 3);
+  const topic = (name: string) =>
+    controller.createTopic({ name, numPartitions: 4, replicationFactor: 3 });
+  assert.equal((await topic("a")).type, "ok");
+  assert.ok(quorum.image.nextOffset >= 10);
+  const state = quorum.image.toRecords();
+  await controller.tick(0);
+  const snapshot = quorum.proposals.at(-1);
+  assert.deepEqual(snapshot, [{ type: "snapshot" }, ...state], "the whole image after a marker");
+  assert.equal(quorum.image.snapshotEnd, quorum.image.nextOffset);
+  assert.deepEqual(quorum.image.toRecords(), state, "applying it changes nothing");
+  // Counted from the end of the snapshot, not its start: no snapshot follows a snapshot.
+  const written = quorum.proposals.length;
+  await controller.tick(1);
+  assert.equal(quorum.proposals.length, written);
+
+  // A refused snapshot is reported, and the next try waits as many records again.
+  assert.equal((await topic("b")).type, "ok");
+  assert.equal((await topic("c")).type, "ok");
+  quorum.refuse = "batch too large";
+  await controller.tick(2);
+  assert.equal(warnings.length, 1, warnings.join("; "));
+  quorum.refuse = undefined;
+  await controller.tick(3);
+  assert.equal(quorum.proposals.length, written + 2, "no retry at once");
+  assert.equal((await topic("d")).type, "ok");
+  assert.equal((await topic("e")).type, "ok");
+  await controller.tick(4);
+  assert.equal(quorum.proposals.at(-1)?.[0]?.type, "snapshot");
+  assert.deepEqual(quorum.image.topicNames(), ["a", "b", "c", "d", "e"]);
 });
