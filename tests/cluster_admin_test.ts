@@ -15,18 +15,17 @@ import { PartitionLog } from "../src/storage/mod.ts";
 import { startCluster } from "./helpers/cluster_process.ts";
 import { runCommand } from "./clients/kafka_ops.ts";
 import {
+  AGREE_MS,
   COMMAND_TIMEOUT_MS,
   createTopicCli,
   pyralogCli,
   readAllKcat,
+  READY_MS,
   topicView,
   waitAgreedFullIsr,
   waitFor,
   withLogs,
 } from "./cluster_support.ts";
-
-const READY_MS = 60_000;
-const AGREE_MS = 15_000;
 
 /** Produces `values` to partition `p` of `topic` with kcat (acks=all) through `bootstrap`. */
 async function kcatProduce(bootstrap: string, topic: string, p: number, values: string[]) {

@@ -20,6 +20,7 @@ import { buildBatch } from "../src/records/mod.ts";
 import { produceRaw } from "./clients/kafka_ops.ts";
 import { WireClient } from "./clients/wire_client.ts";
 import {
+  AGREE_MS,
   checkReplicasIdentical,
   createTopicCli,
   describeViews,
@@ -28,14 +29,13 @@ import {
   producePython,
   pyralogCli,
   readAllKcat,
+  READY_MS,
   startStreamProducer,
   waitAgreedFullIsr,
   waitFor,
   withLogs,
 } from "./cluster_support.ts";
 
-const READY_MS = 60_000;
-const AGREE_MS = 15_000;
 /** A survivor leads within this after the leader died (election 0.5-1 s, plus reports). */
 const FAILOVER_MS = 10_000;
 /** A restarted node is back in the ISR with its log caught up within this. */

@@ -33,21 +33,20 @@ import { type PyralogCluster, startCluster } from "./helpers/cluster_process.ts"
 import { type CommandResult, runCommand } from "./clients/kafka_ops.ts";
 import { WireClient } from "./clients/wire_client.ts";
 import {
+  AGREE_MS,
   COMMAND_TIMEOUT_MS,
   describeViews,
   type PartitionView,
   partitionView,
   producePython,
   PYTHON,
+  READY_MS,
   waitAgreedFullIsr,
   waitFor,
   waitPreferredLeaders,
   withLogs,
 } from "./cluster_support.ts";
 
-const READY_MS = 60_000;
-/** Leaders elected and reported, ISR full, on every node. */
-const AGREE_MS = 15_000;
 /** A survivor coordinates the group within this after the coordinator died. */
 const FAILOVER_MS = 15_000;
 /** A stopped follower leaves the ISR (3 s lag bound) or a resumed one rejoins within this. */

@@ -14,6 +14,7 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { startCluster } from "./helpers/cluster_process.ts";
 import {
+  AGREE_MS,
   checkReplicasIdentical,
   createTopicCli,
   describeViews,
@@ -21,13 +22,12 @@ import {
   partitionView,
   producePython,
   readAllKcat,
+  READY_MS,
   waitAgreedFullIsr,
   waitFor,
   withLogs,
 } from "./cluster_support.ts";
 
-const READY_MS = 60_000;
-const AGREE_MS = 15_000;
 /** The majority elects and reports a new leader within this. */
 const FAILOVER_MS = 10_000;
 /** After healing, the old leader follows and catches up within this. */

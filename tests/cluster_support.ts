@@ -17,6 +17,10 @@ export const PYTHON = "/usr/bin/python3";
 const ROOT = new URL("..", import.meta.url).pathname;
 /** Bound of one client command (Deno and Python start slowly on a busy 2-core machine). */
 export const COMMAND_TIMEOUT_MS = 60_000;
+/** Bound on a started cluster's every node answering /readyz 200. */
+export const READY_MS = 60_000;
+/** Bound on leaders elected and reported, and the ISR full, on every node. */
+export const AGREE_MS = 15_000;
 /** Bound of one HTTP request to a node. */
 const HTTP_TIMEOUT_MS = 2_000;
 /** Pause between two polls of `waitFor`. */

@@ -19,6 +19,7 @@ import { Kafka, logLevel } from "kafkajs";
 import { startCluster } from "./helpers/cluster_process.ts";
 import { runCommand } from "./clients/kafka_ops.ts";
 import {
+  AGREE_MS,
   checkReplicasIdentical,
   COMMAND_TIMEOUT_MS,
   createTopicCli,
@@ -27,15 +28,12 @@ import {
   partitionView,
   producePython,
   readAllKcat,
+  READY_MS,
   sameSet,
   waitAgreedFullIsr,
   waitFor,
   withLogs,
 } from "./cluster_support.ts";
-
-const READY_MS = 60_000;
-/** Leaders elected and reported, ISR full, on every node. */
-const AGREE_MS = 15_000;
 
 Deno.test("cluster: kcat produces through one node with acks=all and reads through another", async () => {
   await using cluster = await startCluster({ nodes: 3, fsync: "never" });
