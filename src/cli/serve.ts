@@ -360,6 +360,18 @@ function nodeMetrics(m: Metrics, store: TopicStore, logs: LogService, startedMs:
   m.gauge("pyralog_up", "1 while the node serves.").set([], 1);
   m.gauge("pyralog_uptime_seconds", "Seconds since the node started.")
     .collect((set) => set([], (Date.now() - startedMs) / 1000));
+  m.gauge("process_resident_memory_bytes", "Resident memory of this process.")
+    .collect((set) => set([], Deno.memoryUsage().rss));
+  m.gauge(
+    "pyralog_memory_bytes",
+    "JavaScript heap in use and reserved, and memory outside it (buffers), in bytes.",
+    ["kind"],
+  ).collect((set) => {
+    const u = Deno.memoryUsage();
+    set(["heap_used"], u.heapUsed);
+    set(["heap_total"], u.heapTotal);
+    set(["external"], u.external);
+  });
   m.gauge("pyralog_topics", "Topics held by this node.")
     .collect((set) => set([], store.listTopics().length));
   m.gauge("pyralog_open_partition_logs", "Partition logs currently open.")
