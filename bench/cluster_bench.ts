@@ -38,6 +38,7 @@
  *   deno run --allow-all bench/cluster_bench.ts [--quick]
  *     [--only=throughput|latency|lag|failover|startup]
  */
+import { cpuMs, rssMiB } from "./_proc.ts";
 import { buildBatch } from "../src/records/mod.ts";
 import { BrokerConnection, KafkaClient } from "../src/kafka/client/mod.ts";
 import { ERROR_CODES } from "../src/kafka/protocol/mod.ts";
@@ -101,8 +102,6 @@ const CONNECT_TIMEOUT_MS = 2_000;
 const HTTP_TIMEOUT_MS = 2_000;
 /** Upper bound on recorded latency samples per phase (memory bound). */
 const SAMPLES_MAX = 1_000_000;
-/** Linux reports process CPU time in USER_HZ ticks, 100 per second. */
-const CLOCK_TICK_MS = 10;
 
 /** One benchmark result line. */
 type Line = Record<string, string | number | boolean | number[] | null>;
@@ -159,32 +158,28 @@ class Samples {
   }
 }
 
-/** CPU time (user + system) of process `pid` in ms, from /proc (Linux); null elsewhere. */
-function cpuMs(pid: number | null): number | null {
-  if (pid === null) return null;
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return Number.isFinite(ticks) ? ticks * CLOCK_TICK_MS : null;
-  } catch {
-    return null; // not Linux, or the process is gone: CPU figures are left out
-  }
-}
-
 /** CPU time of every node and of this process, to diff around a phase. */
 function cpuSnapshot(cluster: PyralogCluster): number[] {
   return [...cluster.nodes.map((n) => cpuMs(n.pid) ?? 0), cpuMs(Deno.pid) ?? 0];
 }
 
-/** CPU use during a phase: per node and for this client, as a share of one core. */
-function cpuLine(before: number[], after: number[], wallMs: number): Line {
+/**
+ * CPU use during a phase, per node and for this client, as a share of one core; and each
+ * node's resident memory at the end of the phase and at its peak so far (MiB).
+ */
+function cpuLine(cluster: PyralogCluster, before: number[], after: number[], wallMs: number): Line {
   const share = after.map((a, i) => round3((a - (before[i] ?? 0)) / wallMs));
+  const rss = cluster.nodes.map((n) => rssMiB(n.pid));
   return {
     nodeCpuCores: share.slice(0, NODES),
     clientCpuCores: share[NODES] ?? 0,
     machineCores: navigator.hardwareConcurrency,
+    ...(rss.every((r) => r !== null)
+      ? {
+        nodeRssMiB: rss.map((r) => r?.now ?? 0),
+        nodePeakRssMiB: rss.map((r) => r?.peak ?? 0),
+      }
+      : {}),
   };
 }
 
@@ -523,7 +518,7 @@ async function throughputRun(cluster: PyralogCluster, dir: Directory, o: Through
     await Promise.all(window);
   };
   await Promise.all(producers.map(run));
-  const cpu = cpuLine(cpuBefore ?? cpuSnapshot(cluster), cpuSnapshot(cluster), PHASE_MS);
+  const cpu = cpuLine(cluster, cpuBefore ?? cpuSnapshot(cluster), cpuSnapshot(cluster), PHASE_MS);
   await Promise.all(producers.map((p) => p.close()));
   const records = acked * o.recordsPerBatch;
   return {
@@ -658,7 +653,7 @@ async function latency(cluster: PyralogCluster, dir: Directory, writeCaching: bo
     durationMs,
     durationMs / 6,
   );
-  const cpu = cpuLine(before, cpuSnapshot(cluster), performance.now() - t0);
+  const cpu = cpuLine(cluster, before, cpuSnapshot(cluster), performance.now() - t0);
   await Promise.all(producers.map((p) => p.close()));
   emit({
     scenario: "latency",

@@ -16,6 +16,7 @@
  * Every phase is bounded in time; the whole run ends within about two minutes.
  * Usage: deno run --allow-all bench/kafka_produce_bench.ts [--quick] [--only NAME]
  */
+import { cpuMs, rssMiB } from "./_proc.ts";
 import { buildBatch, iterateBatches } from "../src/records/mod.ts";
 import { decodeResponseFrame, encodeRequest } from "../src/kafka/protocol/mod.ts";
 import { type PyralogProcess, startPyralog } from "../tests/helpers/pyralog_process.ts";
@@ -42,34 +43,20 @@ const SAMPLES_MAX = 1_000_000;
 /** One benchmark result line. */
 type Line = Record<string, string | number | boolean>;
 
-/** CPU time (user + system) of process `pid` in ms, from /proc (Linux); null elsewhere. */
-function cpuMs(pid: number): number | null {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return Number.isFinite(ticks) ? ticks * CLOCK_TICK_MS : null;
-  } catch {
-    return null; // not Linux, or an external broker: CPU figures are left out
-  }
-}
-
-/** Linux reports process CPU time in USER_HZ ticks, 100 per second. */
-const CLOCK_TICK_MS = 10;
-
 /**
  * Runs a scenario and adds the broker's CPU time to its line: total, and per request when
  * the line counts requests (robust to other load on the machine, unlike latency).
  */
 async function withCpu(node: PyralogProcess, run: () => Promise<Line>): Promise<Line> {
-  const before = node.pid > 0 ? cpuMs(node.pid) : null;
+  const before = cpuMs(node.pid);
   const line = await run();
-  const after = node.pid > 0 ? cpuMs(node.pid) : null;
+  const after = cpuMs(node.pid);
   if (before === null || after === null) return line;
   const requests = typeof line.requests === "number" ? line.requests : 0;
+  const rss = rssMiB(node.pid);
   return {
     ...line,
+    ...(rss === null ? {} : { brokerRssMiB: rss.now, brokerPeakRssMiB: rss.peak }),
     brokerCpuMs: after - before,
     ...(requests > 0
       ? { brokerCpuUsPerRequest: Math.round((after - before) * 1000 / requests) }
