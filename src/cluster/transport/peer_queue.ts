@@ -16,7 +16,8 @@ const SLAB_FRAME_MAX = SLAB_BYTES / 4;
 export class PeerQueue {
   readonly #maxFrames: number;
   readonly #maxBytes: number;
-  #frames: Uint8Array[] = [];
+  /** Queued frames from `#head` on; taken slots are emptied at once (never kept alive). */
+  #frames: Array<Uint8Array | undefined> = [];
   #head = 0;
   #bytes = 0;
   #slab = new Uint8Array(0);
@@ -77,6 +78,9 @@ export class PeerQueue {
       if (out.length > 0 && total + f.length > maxBytes) break;
       out.push(f);
       total += f.length;
+      // Empty the slot now: a taken frame (up to maxFrameBytes) must not stay referenced until
+      // the next compaction, which came only after 1,024 takes (a leader kept ~700 MB so).
+      this.#frames[this.#head] = undefined;
       this.#head++;
     }
     this.#bytes -= total;

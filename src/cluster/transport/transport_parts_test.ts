@@ -31,6 +31,33 @@ Deno.test("PeerQueue: bounds frames and bytes, keeps FIFO order, takes batches",
   strictEqual(q.frames, 0);
 });
 
+/** Pushes `n` frames of 1 MiB, takes them all (as the writer does), and drops them. */
+function pushAndTake(q: PeerQueue, n: number): Array<WeakRef<Uint8Array>> {
+  const refs: Array<WeakRef<Uint8Array>> = [];
+  for (let i = 0; i < n; i++) {
+    const frame = new Uint8Array(1 << 20);
+    refs.push(new WeakRef(frame));
+    ok(q.push(frame));
+  }
+  strictEqual(q.take(1 << 30).length, n);
+  return refs;
+}
+
+Deno.test("PeerQueue: a taken frame is not kept alive by the queue", async () => {
+  // Needs V8's gc() (deno task test passes --v8-flags=--expose-gc); without it this fails.
+  const gc = (globalThis as { gc?: () => void }).gc;
+  ok(gc !== undefined, "run with --v8-flags=--expose-gc (deno task test does)");
+  const q = new PeerQueue(10_000, 1 << 30);
+  // Pushed and taken in a function of its own, so no local of this one keeps a frame alive.
+  const refs = pushAndTake(q, 8);
+  ok(q.push(new Uint8Array(10)));
+  // WeakRef targets stay alive until the current job ends.
+  await new Promise((r) => setTimeout(r, 0));
+  gc();
+  deepStrictEqual(refs.map((r) => r.deref() === undefined), Array(8).fill(true));
+  strictEqual(q.frames, 1);
+});
+
 Deno.test("HeartbeatBatch: replaces a group's beat and reports full at the frame limit", () => {
   const b = new HeartbeatBatch(200);
   strictEqual(b.add("g1", new Uint8Array([1])), "added");
