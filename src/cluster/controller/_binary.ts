@@ -9,6 +9,13 @@ import { FrameDecodeError, type NodeId, nodeId } from "../../util/mod.ts";
 /** The uint16 length that encodes a null string. */
 export const NULL_STRING = 0xffff;
 
+/** A broker listener as both codecs carry it: string name | string host | uint16 port. */
+export interface Endpoint {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+}
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
@@ -80,6 +87,15 @@ export class BinaryWriter {
   ids(ids: readonly NodeId[], max: number, name: string): void {
     this.count(ids.length, max, name);
     for (const id of ids) this.int32(id);
+  }
+  /** A counted list of endpoints, at most `max`. */
+  endpoints(list: readonly Endpoint[], max: number): void {
+    this.count(list.length, max, "endpoints");
+    for (const e of list) {
+      this.string(e.name);
+      this.string(e.host);
+      this.uint16(e.port);
+    }
   }
   /** Everything written, as one array. */
   finish(): Uint8Array {
@@ -188,6 +204,15 @@ export class BinaryReader {
     if (n * 4 > this.remaining) throw this.malformed(`${n} ${name}, ${this.remaining} bytes left`);
     const out: NodeId[] = [];
     for (let i = 0; i < n; i++) out.push(this.nodeId());
+    return out;
+  }
+  /** A counted list of endpoints, at most `max`. */
+  endpoints(max: number): Endpoint[] {
+    const n = this.count(max, "endpoints");
+    const out: Endpoint[] = [];
+    for (let i = 0; i < n; i++) {
+      out.push({ name: this.string(), host: this.string(), port: this.uint16() });
+    }
     return out;
   }
 }

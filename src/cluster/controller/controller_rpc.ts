@@ -50,7 +50,7 @@ import type {
   CreateTopicRequest,
   RegisterBrokerRequest,
 } from "./controller.ts";
-import { type BrokerEndpoint, ENDPOINTS_MAX, isTopicId, REPLICAS_MAX } from "./metadata_record.ts";
+import { ENDPOINTS_MAX, isTopicId, REPLICAS_MAX } from "./metadata_record.ts";
 import { PARTITIONS_MAX } from "../../storage/mod.ts";
 import { BinaryReader, BinaryWriter } from "./_binary.ts";
 
@@ -170,12 +170,7 @@ export function encodeControllerRequest(
       w.int32(r.brokerId);
       w.string(r.incarnation);
       w.string(r.rack ?? null);
-      w.count(r.endpoints.length, ENDPOINTS_MAX, "endpoints");
-      for (const e of r.endpoints) {
-        w.string(e.name);
-        w.string(e.host);
-        w.uint16(e.port);
-      }
+      w.endpoints(r.endpoints, ENDPOINTS_MAX);
       break;
     }
     case "brokerHeartbeat":
@@ -325,11 +320,7 @@ function decodeRequest(r: Reader, api: ControllerRpcApi): ControllerRpcRequest {
       const brokerId = r.nodeId();
       const incarnation = r.string();
       const rack = r.nullableString() ?? undefined;
-      const n = r.count(ENDPOINTS_MAX, "endpoints");
-      const endpoints: BrokerEndpoint[] = [];
-      for (let i = 0; i < n; i++) {
-        endpoints.push({ name: r.string(), host: r.string(), port: r.uint16() });
-      }
+      const endpoints = r.endpoints(ENDPOINTS_MAX);
       return { api, req: { brokerId, incarnation, rack, endpoints } };
     }
     case "brokerHeartbeat": {

@@ -35,7 +35,7 @@
  */
 import { buildBatch, decodeBatch } from "../../records/mod.ts";
 import { FrameDecodeError, type NodeId, nodeId } from "../../util/mod.ts";
-import { BinaryReader, BinaryWriter } from "./_binary.ts";
+import { BinaryReader, BinaryWriter, type Endpoint } from "./_binary.ts";
 
 /** The internal topic whose single partition is the metadata log. */
 export const METADATA_TOPIC = "__cluster_metadata";
@@ -56,11 +56,7 @@ export const NO_LEADER = -1;
 export type ConfigResourceType = "topic" | "broker";
 
 /** A listener of a broker: Kafka, HTTP, cluster RPC. */
-export interface BrokerEndpoint {
-  readonly name: string;
-  readonly host: string;
-  readonly port: number;
-}
+export type BrokerEndpoint = Endpoint;
 
 /** One metadata record (see the file comment for the layout of each). */
 export type MetadataRecord =
@@ -148,12 +144,7 @@ export function encodeMetadataRecord(record: MetadataRecord): Uint8Array {
       w.int64(record.brokerEpoch);
       w.string(record.incarnation);
       w.string(record.rack ?? null);
-      w.count(record.endpoints.length, ENDPOINTS_MAX, "endpoints");
-      for (const e of record.endpoints) {
-        w.string(e.name);
-        w.string(e.host);
-        w.uint16(e.port);
-      }
+      w.endpoints(record.endpoints, ENDPOINTS_MAX);
       break;
     case "unfenceBroker":
     case "fenceBroker":
@@ -215,11 +206,7 @@ function decodeBody(r: Reader, typeId: number): MetadataRecord {
       const brokerEpoch = r.int64();
       const incarnation = r.string();
       const rack = r.nullableString() ?? undefined;
-      const n = r.count(ENDPOINTS_MAX, "endpoints");
-      const endpoints: BrokerEndpoint[] = [];
-      for (let i = 0; i < n; i++) {
-        endpoints.push({ name: r.string(), host: r.string(), port: r.uint16() });
-      }
+      const endpoints = r.endpoints(ENDPOINTS_MAX);
       return { type: "registerBroker", brokerId, brokerEpoch, incarnation, rack, endpoints };
     }
     case TYPE_IDS.unfenceBroker:
