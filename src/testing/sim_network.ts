@@ -311,6 +311,30 @@ export class SimNetwork {
     return cond();
   }
 
+  /**
+   * `runUntil` for nodes whose work finishes asynchronously (real file I/O): runs exactly one
+   * event at a time, awaiting `settle()` (the I/O the last event caused) before each check
+   * of `cond`. Returns whether `cond` held before `maxMs` of virtual time passed.
+   * @throws {Error} after `eventsMax` events (a livelock), the message starting with `what`.
+   */
+  async runSettled(
+    cond: () => boolean,
+    maxMs: number,
+    settle: () => Promise<void>,
+    eventsMax: number,
+    what: string,
+  ): Promise<boolean> {
+    const end = this.#nowMs + maxMs;
+    for (let i = 0; i < eventsMax; i++) {
+      await settle();
+      if (cond()) return true;
+      if (this.#nowMs >= end) return false;
+      let n = 0;
+      this.runUntil(() => n++ >= 1, end - this.#nowMs); // exactly one event
+    }
+    throw new Error(`${what}: no progress after ${eventsMax} events`);
+  }
+
   /** Closes every node. */
   async close(): Promise<void> {
     await Promise.all([...this.#nodes.values()].map((n) => n.transport.close()));

@@ -114,15 +114,13 @@ export class SimRaftCluster {
 
   /** Runs events (each followed by the I/O it caused) until `cond` or `maxMs` pass. */
   async runUntil(cond: () => boolean, maxMs: number): Promise<boolean> {
-    const end = this.net.nowMs + maxMs;
-    for (let i = 0; i < EVENTS_MAX; i++) {
-      await this.#settle();
-      if (cond()) return true;
-      if (this.net.nowMs >= end) return false;
-      let n = 0;
-      this.net.runUntil(() => n++ >= 1, end - this.net.nowMs); // exactly one event
-    }
-    throw new Error(`seed ${this.#seed}: no progress after ${EVENTS_MAX} events`);
+    return await this.net.runSettled(
+      cond,
+      maxMs,
+      () => this.#settle(),
+      EVENTS_MAX,
+      `seed ${this.#seed}`,
+    );
   }
 
   /** Runs for `ms` of virtual time. */
