@@ -301,7 +301,7 @@ export class LogService {
     if (tooFew) return tooFew;
     const batches = splitBatches(records);
     if (batches.type === "error") return batches;
-    const invalid = checkBatches(topic, partition, batches.list);
+    const invalid = checkBatches(topic, partition, batches.list, true);
     if (invalid) return invalid;
     const logAppendTime = info.configs["message.timestamp.type"] === "LogAppendTime";
     const timeoutMs = options.timeoutMs ?? DEFAULT_PRODUCE_TIMEOUT_MS;
@@ -459,7 +459,8 @@ export class LogService {
       timer = this.#scheduler.setTimer(() => resolve("timeout"), Math.max(0, timeoutMs));
     });
     try {
-      const proposal = handle.propose(bytes);
+      // checkBatches verified the CRC (before any LogAppendTime stamp rewrote it).
+      const proposal = handle.propose(bytes, { crcVerified: true });
       track?.(proposal);
       const r = await Promise.race([proposal, expired]);
       if (r === "timeout") {
@@ -901,14 +902,17 @@ function minIsrRefusal(
 
 /**
  * Checks a produce's batches before any is written, so none is half-accepted: record counts
- * always; CRCs only when there are several (Kafka validates a partition's records before
- * appending). One batch, the usual case, is CRC-checked by the append (storage or the Raft
- * group's proposal check) alone: the CRC is the costliest step of a produce, not done twice.
+ * always; CRCs when there are several (Kafka validates a partition's records before
+ * appending) or `allCrcs` is set. The CRC is the costliest step of a produce and is computed
+ * once: one batch on a single node is checked by the storage append alone; in a cluster every
+ * batch is checked here, before a LogAppendTime stamp rewrites the CRC, and the proposal
+ * and the leader's own append take it as checked.
  */
 function checkBatches(
   topic: string,
   partition: number,
   list: ReadonlyArray<{ bytes: Uint8Array; header: BatchHeader }>,
+  allCrcs = false,
 ): PartitionError | null {
   for (const [i, { bytes, header: h }] of list.entries()) {
     if ((h.attributes & ATTR.control) !== 0) {
@@ -925,7 +929,7 @@ function checkBatches(
         `Batch record count "${h.recordCount}" does not match its offset delta "${h.lastOffsetDelta}"`,
       );
     }
-    if (list.length > 1 && !verifyBatchCrc(bytes)) {
+    if ((allCrcs || list.length > 1) && !verifyBatchCrc(bytes)) {
       return err("corrupt", `Record batch ${i} of "${topic}-${partition}" fails its CRC`);
     }
   }

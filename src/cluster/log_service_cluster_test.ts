@@ -160,6 +160,34 @@ Deno.test("LogService cluster mode: produce on the leader, NOT_LEADER elsewhere,
   }
 });
 
+Deno.test("LogService cluster mode: a corrupt batch is refused even where LogAppendTime rewrites the CRC", async () => {
+  for (const seed of SEEDS.slice(0, 3)) {
+    const c = await SimReplicaCluster.start({
+      seed,
+      configs: { "message.timestamp.type": "LogAppendTime" },
+    });
+    try {
+      const leader = await c.settledLeader();
+      const end = c.group(leader)?.logEndOffset;
+      // Regression: the stamp recomputed the CRC before the proposal checked it, so a batch
+      // damaged in transit was stored as valid.
+      const damaged = textBatch(`s${seed}`, 2);
+      damaged[damaged.length - 1] = (damaged[damaged.length - 1] ?? 0) ^ 0xff;
+      const refused = await c.produce(leader, damaged);
+      assert.equal(refused.type === "error" && refused.kind, "corrupt", `seed ${seed}`);
+      await c.runFor(50);
+      assert.equal(c.group(leader)?.logEndOffset, end, `seed ${seed}: nothing appended`);
+      const ok = await c.produce(leader, textBatch(`s${seed}-ok`, 2));
+      assert.ok(
+        ok.type === "ok" && ok.logAppendTimeMs >= EPOCH_MS,
+        `seed ${seed}: ${JSON.stringify(ok)}`,
+      );
+    } finally {
+      await c.close();
+    }
+  }
+});
+
 Deno.test("LogService cluster mode: acks=all against min.insync.replicas as the ISR shrinks and grows", async () => {
   const lagMs = 300;
   for (const seed of SEEDS) {

@@ -125,7 +125,10 @@ export interface ReplicaHandle {
   /** The leader epochs of the log with their first offsets, ascending (KIP-101). */
   epochs(): Array<{ epoch: number; startOffset: number }>;
   /** See `RaftGroup.propose` (`committed`: settle at the synced commit end). */
-  propose(batch: Uint8Array, options?: { committed?: boolean }): Promise<ProposeResult>;
+  propose(
+    batch: Uint8Array,
+    options?: { committed?: boolean; crcVerified?: boolean },
+  ): Promise<ProposeResult>;
   /** Deletes this replica's log before `start`, a committed batch boundary (Raft §7). */
   compact(start: number): Promise<boolean>;
 }

@@ -50,6 +50,11 @@ export interface AppendOptions {
    * from the page cache (write caching), and `flushedOffset` tells when it became durable.
    */
   waitForSync?: boolean;
+  /**
+   * The caller already verified the CRC of exactly these bytes (a Raft leader's own
+   * proposal): it is not computed again. Base offset and leader epoch lie outside the CRC.
+   */
+  crcVerified?: boolean;
 }
 
 /** The outcome of a read: batches, or an offset the log does not hold. */
@@ -248,7 +253,7 @@ export class PartitionLog {
         cause: this.#failure,
       });
     }
-    const h = this.#validate(batch);
+    const h = this.#validate(batch, options.crcVerified === true);
     const base = this.logEndOffset;
     if (options.expectedBaseOffset !== undefined && options.expectedBaseOffset !== base) {
       throw new StorageError(
@@ -281,7 +286,7 @@ export class PartitionLog {
     return { baseOffset: base, lastOffset: base + h.lastOffsetDelta, logAppendTimeMs };
   }
 
-  #validate(batch: Uint8Array): BatchHeader {
+  #validate(batch: Uint8Array, crcVerified: boolean): BatchHeader {
     let h: BatchHeader;
     try {
       h = readBatchHeader(batch);
@@ -303,7 +308,7 @@ export class PartitionLog {
         `Cannot append to "${this.dir}": batch of ${batch.length} bytes exceeds ${this.config.maxBatchBytes}`,
       );
     }
-    if (!verifyBatchCrc(batch)) {
+    if (!crcVerified && !verifyBatchCrc(batch)) {
       throw new StorageError("corrupt", `Cannot append to "${this.dir}": CRC mismatch`);
     }
     return h;

@@ -293,15 +293,25 @@ export class RaftGroup {
    * base offset and term (the partition leader epoch). Settles per `ProposeResult`: with
    * write caching once the quorum holds it, unless `committed` asks for the commit (which
    * also means its effects, a delete-records entry's, are applied here). Proposals settle
-   * in order, so a `committed` one holds back later ones until it commits.
+   * in order, so a `committed` one holds back later ones until it commits. `crcVerified`: the
+   * caller checked the batch's CRC already. Either way it is computed once, not again when
+   * the entry is stored.
    */
-  propose(batch: Uint8Array, options: { committed?: boolean } = {}): Promise<ProposeResult> {
+  propose(
+    batch: Uint8Array,
+    options: { committed?: boolean; crcVerified?: boolean } = {},
+  ): Promise<ProposeResult> {
     if (this.#closed || this.#failure !== undefined) {
       return Promise.resolve({ type: "notLeader", leader: undefined });
     }
-    const problem = validateProposal(batch, this.#log.partitionLog.config.maxBatchBytes);
+    const problem = validateProposal(
+      batch,
+      this.#log.partitionLog.config.maxBatchBytes,
+      options.crcVerified === true,
+    );
     if (problem !== undefined) return Promise.resolve({ type: "refused", reason: problem });
     const bytes = batch.slice();
+    this.#log.markCrcVerified(bytes);
     const count = readBatchHeader(bytes).lastOffsetDelta + 1;
     const committed = options.committed === true;
     return new Promise((settle) =>
@@ -651,7 +661,11 @@ export class RaftGroup {
  * Control batches of the types Raft reserves (leader change, voters) are refused too, so a
  * client cannot forge a membership change.
  */
-function validateProposal(batch: Uint8Array, maxBatchBytes: number): string | undefined {
+function validateProposal(
+  batch: Uint8Array,
+  maxBatchBytes: number,
+  crcVerified: boolean,
+): string | undefined {
   let h: BatchHeader;
   try {
     h = readBatchHeader(batch);
@@ -665,7 +679,7 @@ function validateProposal(batch: Uint8Array, maxBatchBytes: number): string | un
   if (batch.length > maxBatchBytes) {
     return `Cannot propose: batch of ${batch.length} bytes exceeds "${maxBatchBytes}"`;
   }
-  if (!verifyBatchCrc(batch)) return "Cannot propose: CRC mismatch";
+  if (!crcVerified && !verifyBatchCrc(batch)) return "Cannot propose: CRC mismatch";
   if ((h.attributes & ATTR.control) === 0) return undefined;
   try {
     const kind = entryOf(batch).payload.type;

@@ -105,6 +105,8 @@ export class StorageRaftLog implements RaftLog {
   #recentBytes = 0;
   /** The checkpoint text last written, so an unchanged cache is not rewritten. */
   #written = "";
+  /** Batches whose CRC the leader verified when they were proposed (not computed twice). */
+  readonly #crcVerified = new WeakSet<Uint8Array>();
   /** Delete-records entries held and not yet applied, in offset order. */
   #deletes: Array<{ readonly at: Offset; readonly before: number }> = [];
 
@@ -255,7 +257,11 @@ export class StorageRaftLog implements RaftLog {
     );
     if ((h.attributes & ATTR.control) !== 0) this.#noteDelete(entry.base, bytes);
     let failure: unknown;
-    const done = this.#log.append(bytes, { expectedBaseOffset: entry.base, waitForSync: false });
+    const done = this.#log.append(bytes, {
+      expectedBaseOffset: entry.base,
+      waitForSync: false,
+      crcVerified: this.#crcVerified.has(bytes),
+    });
     // Without waitForSync the promise settles at once; a refused write leaves the end put.
     done.catch((err: unknown) => (failure = err));
     if (this.#log.logEndOffset !== entry.last + 1) {
@@ -346,6 +352,14 @@ export class StorageRaftLog implements RaftLog {
   #noteDelete(at: Offset, bytes: Uint8Array): void {
     const before = deleteRecordsTarget(bytes);
     if (before !== undefined) this.#deletes.push({ at, before });
+  }
+
+  /**
+   * Notes that `bytes` (a proposal's own copy) passed its CRC check, so appending it as an
+   * entry does not compute the CRC again. Other bytes (a follower's) are always checked.
+   */
+  markCrcVerified(bytes: Uint8Array): void {
+    this.#crcVerified.add(bytes);
   }
 
   /** Syncs everything written so far (group commit in the partition log). */
