@@ -575,7 +575,7 @@ function readMirroredAt(dataDir: string): number {
 
 /** Whether a leader committed an entry of its own term (its first entry is past the commit). */
 function committedInTerm(g: RaftGroup): boolean {
-  const last = g.log.termBoundaries().at(-1);
+  const last = g.log.lastTermBoundary();
   return last !== undefined && last.term === g.term && g.commitOffset > last.start;
 }
 

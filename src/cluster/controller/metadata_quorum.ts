@@ -104,8 +104,9 @@ export class MetadataQuorum implements ControllerQuorum {
   isActive(): boolean {
     const g = this.#group;
     if (this.#closed || this.failure !== undefined || g.role !== "leader") return false;
-    const current = g.log.termBoundaries().find((b) => b.term === g.term);
-    return current !== undefined && this.image.nextOffset > current.start;
+    // Terms only grow along the log, so the leader's term, if it has an entry, is the last.
+    const current = g.log.lastTermBoundary();
+    return current?.term === g.term && this.image.nextOffset > current.start;
   }
 
   leaderId(): NodeId | undefined {

@@ -152,6 +152,11 @@ export class StorageRaftLog implements RaftLog {
     return this.#log;
   }
 
+  /** The last leader-epoch cache entry: where the newest term held starts (no copy). */
+  lastTermBoundary(): TermBoundary | undefined {
+    return this.#epochs.at(-1);
+  }
+
   /** The leader-epoch cache (a copy). */
   termBoundaries(): TermBoundary[] {
     return [...this.#epochs];
