@@ -602,7 +602,7 @@ export class LogService {
     const serving = this.#servedLog(topic, partition, options);
     if (serving.type === "error") return { ...serving, highWatermark: -1, logStartOffset: -1 };
     const log = serving.log;
-    const hw = this.highWatermark(log);
+    const hw = serving.highWatermark;
     const base = { highWatermark: hw, logStartOffset: log.logStartOffset };
     if (offset > hw && offset <= log.logEndOffset) {
       // Written but not yet durable: nothing to read yet, not an error.
@@ -717,7 +717,7 @@ export class LogService {
         );
       }
     }
-    if (timestamp === LATEST_TIMESTAMP) return ok(this.highWatermark(log));
+    if (timestamp === LATEST_TIMESTAMP) return ok(serving.highWatermark);
     if (timestamp === EARLIEST_TIMESTAMP) return ok(log.logStartOffset);
     try {
       if (timestamp === MAX_TIMESTAMP) return this.#maxTimestamp(log, ok);
@@ -794,23 +794,28 @@ export class LogService {
     topic: string,
     partition: number,
     options: ReadOptions,
-  ): { type: "ok"; log: PartitionLog; leaderEpoch: number } | PartitionError {
+  ):
+    | { type: "ok"; log: PartitionLog; leaderEpoch: number; highWatermark: number }
+    | PartitionError {
     if (this.#options.replicas !== undefined) {
       // A follower's commit end is one the leader told it: everything below is committed.
       const local = options.fromFollower
         ? this.#options.replicas.replica(topic, partition)
         : undefined;
-      if (local !== undefined) {
-        return { type: "ok", log: local.log, leaderEpoch: local.leaderEpoch };
+      let h = local;
+      if (h === undefined) {
+        const r = this.leaderReplica(topic, partition);
+        if (r.type === "error") return r;
+        h = r.handle;
       }
-      const r = this.leaderReplica(topic, partition);
-      if (r.type === "error") return r;
-      return { type: "ok", log: r.handle.log, leaderEpoch: r.handle.leaderEpoch };
+      return { type: "ok", log: h.log, leaderEpoch: h.leaderEpoch, highWatermark: h.highWatermark };
     }
+    const log = this.store.partition(topic, partition);
     return {
       type: "ok",
-      log: this.store.partition(topic, partition),
+      log,
       leaderEpoch: SINGLE_NODE_LEADER_EPOCH,
+      highWatermark: this.highWatermark(log),
     };
   }
 
