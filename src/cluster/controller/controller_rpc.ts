@@ -655,9 +655,7 @@ export class ControllerClient {
     req: RegisterBrokerRequest,
     o?: CallOptions,
   ): Promise<ControllerClientResult<ControllerRpcReplies["registerBroker"]>> {
-    return this.#call({ api: "registerBroker", req }, o) as Promise<
-      ControllerClientResult<ControllerRpcReplies["registerBroker"]>
-    >;
+    return this.#call({ api: "registerBroker", req }, o);
   }
 
   /** Sends a broker heartbeat. */
@@ -665,9 +663,7 @@ export class ControllerClient {
     req: BrokerHeartbeatRequest,
     o?: CallOptions,
   ): Promise<ControllerClientResult<ControllerRpcReplies["brokerHeartbeat"]>> {
-    return this.#call({ api: "brokerHeartbeat", req }, o) as Promise<
-      ControllerClientResult<ControllerRpcReplies["brokerHeartbeat"]>
-    >;
+    return this.#call({ api: "brokerHeartbeat", req }, o);
   }
 
   /** Creates a topic. */
@@ -675,9 +671,7 @@ export class ControllerClient {
     req: CreateTopicRequest,
     o?: CallOptions,
   ): Promise<ControllerClientResult<ControllerRpcReplies["createTopic"]>> {
-    return this.#call({ api: "createTopic", req }, o) as Promise<
-      ControllerClientResult<ControllerRpcReplies["createTopic"]>
-    >;
+    return this.#call({ api: "createTopic", req }, o);
   }
 
   /** Deletes a topic. */
@@ -685,9 +679,7 @@ export class ControllerClient {
     name: string,
     o?: CallOptions,
   ): Promise<ControllerClientResult<ControllerRpcReplies["deleteTopic"]>> {
-    return this.#call({ api: "deleteTopic", name }, o) as Promise<
-      ControllerClientResult<ControllerRpcReplies["deleteTopic"]>
-    >;
+    return this.#call({ api: "deleteTopic", name }, o);
   }
 
   /** Grows a topic to `totalCount` partitions. */
@@ -696,9 +688,7 @@ export class ControllerClient {
     totalCount: number,
     o?: CallOptions,
   ): Promise<ControllerClientResult<ControllerRpcReplies["createPartitions"]>> {
-    return this.#call({ api: "createPartitions", name, totalCount }, o) as Promise<
-      ControllerClientResult<ControllerRpcReplies["createPartitions"]>
-    >;
+    return this.#call({ api: "createPartitions", name, totalCount }, o);
   }
 
   /** Sets or removes configs. */
@@ -706,9 +696,7 @@ export class ControllerClient {
     req: AlterConfigsRequest,
     o?: CallOptions,
   ): Promise<ControllerClientResult<ControllerRpcReplies["alterConfigs"]>> {
-    return this.#call({ api: "alterConfigs", req }, o) as Promise<
-      ControllerClientResult<ControllerRpcReplies["alterConfigs"]>
-    >;
+    return this.#call({ api: "alterConfigs", req }, o);
   }
 
   /** Reports a partition's leader and ISR (the sender's Raft group leads at `leaderEpoch`). */
@@ -716,9 +704,7 @@ export class ControllerClient {
     req: AlterPartitionRequest,
     o?: CallOptions,
   ): Promise<ControllerClientResult<ControllerRpcReplies["alterPartition"]>> {
-    return this.#call({ api: "alterPartition", req }, o) as Promise<
-      ControllerClientResult<ControllerRpcReplies["alterPartition"]>
-    >;
+    return this.#call({ api: "alterPartition", req }, o);
   }
 
   /** Handles one response frame from `from`. */
@@ -751,7 +737,15 @@ export class ControllerClient {
     for (const s of [...this.#sleeps]) s.wake();
   }
 
-  async #call(
+  /** One call, typed by its API (a response of another API is dropped on receipt). */
+  #call<A extends ControllerRpcApi>(
+    request: Extract<ControllerRpcRequest, { api: A }>,
+    o: CallOptions | undefined,
+  ): Promise<ControllerClientResult<ControllerRpcReplies[A]>> {
+    return this.#callAny(request, o) as Promise<ControllerClientResult<ControllerRpcReplies[A]>>;
+  }
+
+  async #callAny(
     request: ControllerRpcRequest,
     o: CallOptions | undefined,
   ): Promise<ControllerClientResult<unknown>> {
