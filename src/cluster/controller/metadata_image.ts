@@ -39,15 +39,11 @@ export interface BrokerInfo {
   readonly lastHeartbeatMs: number;
 }
 
-/** The replicas, ISR and leader of one partition. */
-export interface PartitionInfo {
-  readonly topicId: string;
-  readonly partition: number;
-  readonly replicas: readonly NodeId[];
-  readonly isr: readonly NodeId[];
-  readonly leader: NodeId | undefined;
-  readonly leaderEpoch: number;
-}
+/**
+ * The replicas, ISR and leader of one partition: what its `partition` record carries (the
+ * record is the partition's whole state, so a snapshot writes this back as one).
+ */
+export type PartitionInfo = Omit<Extract<MetadataRecord, { type: "partition" }>, "type">;
 
 /** A topic with its partitions in partition order. */
 export interface TopicInfo {
